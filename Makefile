@@ -1,0 +1,45 @@
+# The two commands a new user runs: `make run` and `make test`.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+LISTEN  ?= 127.0.0.1:8080
+
+.PHONY: install run test lint unit bench services crds docs clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start every role in one process on SQLite, an in-memory broker and examples/.
+run: $(STAMP)
+	$(BIN)/kubekuma run --manifests examples --listen $(LISTEN)
+
+## Make sure Redis and PostgreSQL are up (starts them if not).
+services:
+	bash scripts/ensure-services.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff format --check app tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+unit: $(STAMP) services
+	$(BIN)/python -m pytest
+
+## Lint, then every test (SQLite and PostgreSQL, in-memory broker and Redis, real processes).
+test: lint unit
+
+bench: $(STAMP) services
+	$(BIN)/python -m bench
+
+crds: $(STAMP)
+	$(BIN)/kubekuma crds --out crds
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache kubekuma.db*

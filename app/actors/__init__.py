@@ -1,0 +1,69 @@
+"""Dramatiq actors, declared on a given broker with a given Runtime (no global state).
+
+`check_monitor` runs on the `checks` queue with no retries and a time limit just above
+the check's timeout; `handle_transition` runs on the `alerts` queue with bounded retries,
+so a slow alert path never holds up checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import dramatiq
+
+from app.actors import checks, transitions
+from app.actors.broker import ALERT_QUEUE, CHECK_QUEUE
+from app.actors.runtime import Runtime
+from app.actors.transitions import TransitionHook
+
+
+@dataclass
+class Actors:
+    broker: dramatiq.Broker
+    check_monitor: dramatiq.Actor
+    handle_transition: dramatiq.Actor
+    hooks: list[TransitionHook] = field(default_factory=list)
+    extra: dict[str, dramatiq.Actor] = field(default_factory=dict)
+
+    def enqueue_check(self, uid: str, generation: int, scheduled_at: float, timeout: float,
+                      delay_s: float = 0) -> None:  # fmt: skip
+        self.check_monitor.send_with_options(
+            args=(uid, generation, scheduled_at),
+            time_limit=int((timeout + 5) * 1000),
+            delay=int(delay_s * 1000) if delay_s else None,
+        )
+
+
+def register_actors(broker: dramatiq.Broker, rt: Runtime, hooks: list[TransitionHook] | None = None) -> Actors:
+    hook_list: list[TransitionHook] = list(hooks or [])
+    holder: dict[str, Actors] = {}
+
+    def _check(uid: str, generation: int, scheduled_at: float) -> None:
+        acts = holder["a"]
+
+        def retry_later(u: str, gen: int, wait: float) -> None:
+            entry = rt.catalog.monitor(u)
+            timeout = entry.spec.timeout if entry else 10.0
+            acts.enqueue_check(u, gen, rt.clock().timestamp() + wait, timeout, delay_s=wait)
+
+        checks.check_monitor(rt, uid, generation, scheduled_at,
+                                    on_transition=lambda tid: acts.handle_transition.send(tid),
+                                    retry_later=retry_later)  # fmt: skip
+
+    def _transition(transition_id: int) -> None:
+        transitions.handle_transition(rt, transition_id, hook_list)
+
+    check_actor = dramatiq.actor(
+        _check, actor_name="check_monitor", queue_name=CHECK_QUEUE, broker=broker, max_retries=0,
+        time_limit=320_000, max_age=3_600_000,
+    )  # fmt: skip
+    transition_actor = dramatiq.actor(
+        _transition, actor_name="handle_transition", queue_name=ALERT_QUEUE, broker=broker, max_retries=8,
+        min_backoff=500, max_backoff=60_000, time_limit=120_000,
+    )  # fmt: skip
+    acts = Actors(broker, check_actor, transition_actor, hook_list)
+    holder["a"] = acts
+    return acts
+
+
+__all__ = ["Actors", "Runtime", "register_actors"]

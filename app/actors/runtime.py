@@ -1,0 +1,44 @@
+"""The dependencies actors work with, built once per process and passed in."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from app.catalog import Catalog
+from app.coord import InflightGuard
+from app.resources.loader import SecretStore
+from app.store import Store
+
+
+def default_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Runtime:
+    store: Store
+    catalog: Catalog
+    secrets: SecretStore
+    guard: InflightGuard
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    identity: str = field(default_factory=default_identity)
+    kube: Any = None
+    in_maintenance: Callable[[Any, datetime], bool] = lambda entry, now: False
+    _local: threading.local = field(default_factory=threading.local)
+
+    def session(self) -> requests.Session:
+        """One HTTP session per worker thread: connection reuse without sharing a pool across threads."""
+        s = getattr(self._local, "session", None)
+        if s is None:
+            s = requests.Session()
+            s.headers["User-Agent"] = "KubeKuma/0.1 (+https://kubekuma.io)"
+            self._local.session = s
+        return s

@@ -1,0 +1,202 @@
+"""`kubekuma`: run all roles in one process, or one role each, and validate manifests."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from pathlib import Path
+
+from app import __version__
+from app.config import ConfigError, Settings, configure_logging, load_settings
+
+log = logging.getLogger("kubekuma")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        manifests=getattr(args, "manifests", None),
+        listen=getattr(args, "listen", None),
+        database_url=getattr(args, "database_url", None),
+        redis_url=getattr(args, "redis_url", None),
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from app import roles
+
+    settings = _settings(args)
+    configure_logging(settings)
+    if settings.manifests and not Path(settings.manifests).is_dir():
+        raise ConfigError(f"--manifests / KUBEKUMA_MANIFESTS: {settings.manifests} is not a folder")
+    stop = roles.wait_for_signal()
+    system = roles.Embedded(settings).start()
+    print(f"KubeKuma {__version__} is running. Dashboard: {system.url}", flush=True)
+    broker = "redis" if system.parts.redis is not None else "in-memory"
+    print(f"  database: {settings.database_url.split('@')[-1]}; broker: {broker}; "
+          f"manifests: {settings.manifests or '-'}", flush=True)  # fmt: skip
+    stop.wait()
+    system.stop()
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from app import roles
+
+    settings = _settings(args)
+    configure_logging(settings)
+    parts = roles.build_parts(settings)
+    stop = roles.wait_for_signal()
+    server = roles.serve_web(parts)
+    print(f"KubeKuma web listening on http://{settings.listen_host}:{server.effective_port}/", flush=True)
+    threading.Thread(target=server.run, name="web", daemon=True).start()
+    stop.wait()
+    server.close()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from app import roles
+
+    settings = _settings(args)
+    configure_logging(settings)
+    parts = roles.build_parts(settings)
+    stop = roles.wait_for_signal()
+    roles.folder_secrets_loop(parts, stop)
+    roles.build_actors(parts)
+    workers = roles.start_workers(parts, args.threads or settings.worker_threads)
+    log.info("worker %s: consuming checks and alerts", parts.identity)
+    stop.wait()
+    for w in workers:
+        w.stop(timeout=10000)
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from app import roles
+
+    settings = _settings(args)
+    configure_logging(settings)
+    parts = roles.build_parts(settings)
+    stop = roles.wait_for_signal()
+    actors = roles.build_actors(parts)
+    sched, elector = roles.start_scheduler(parts, actors, elected=True)
+    log.info("scheduler %s: waiting for the lease", parts.identity)
+    stop.wait()
+    if elector:
+        elector.stop()
+    sched.shutdown()
+    return 0
+
+
+def cmd_controller(args: argparse.Namespace) -> int:
+    from app import roles
+    from app.coord import Elector
+
+    settings = _settings(args)
+    configure_logging(settings)
+    if not settings.manifests:
+        raise ConfigError("KUBEKUMA_MANIFESTS / --manifests: the folder controller needs a manifests folder")
+    parts = roles.build_parts(settings)
+    stop = roles.wait_for_signal()
+    controller = roles.folder_controller(parts)
+    assert controller is not None
+    started = threading.Event()
+    elector = Elector(parts.lease("controller"), started.set, started.clear,
+                      roles.RENEW_DEADLINE, roles.RETRY_PERIOD)  # fmt: skip
+    elector.start()
+    log.info("controller %s: waiting for the lease", parts.identity)
+    while not stop.is_set():
+        if elector.leading:
+            try:
+                controller.reconcile()
+            except Exception:
+                log.exception("controller: reconcile failed; will retry")
+        stop.wait(1.0)
+    elector.stop()
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from app.resources.loader import load_folder
+
+    root = Path(args.dir)
+    if not root.exists():
+        print(f"{root}: no such file or folder", file=sys.stderr)
+        return 2
+    snap = load_folder(root, args.namespace)
+    for problem in snap.problems:
+        for line in problem.lines():
+            print(line)
+    kinds: dict[str, int] = {}
+    for r in snap.resources:
+        kinds[r.kind] = kinds.get(r.kind, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no objects"
+    nprob = sum(len(p.problems) for p in snap.problems)
+    print(f"{'invalid' if nprob else 'valid'}: {summary}; {nprob} problem(s)", file=sys.stderr)
+    return 1 if nprob else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kubekuma",
+        description="KubeKuma: a Kubernetes-native uptime monitor. Settings come from KUBEKUMA_* "
+        "environment variables (KUBEKUMA_DATABASE_URL, KUBEKUMA_REDIS_URL, KUBEKUMA_MANIFESTS, "
+        "KUBEKUMA_LISTEN, KUBEKUMA_LOG_LEVEL, KUBEKUMA_LOG_FORMAT); flags override them.",
+    )
+    p.add_argument("--version", action="version", version=f"kubekuma {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sp: argparse.ArgumentParser, listen: bool = False, manifests: bool = False) -> None:
+        sp.add_argument("--database-url", help="sqlite:///PATH or postgresql://... (KUBEKUMA_DATABASE_URL)")
+        sp.add_argument("--redis-url", help="redis://host:port/db; unset = in-memory broker (KUBEKUMA_REDIS_URL)")
+        if listen:
+            sp.add_argument("--listen", help="HOST:PORT to serve on (KUBEKUMA_LISTEN, default 127.0.0.1:8080)")
+        if manifests:
+            sp.add_argument("--manifests", help="folder of YAML manifests (KUBEKUMA_MANIFESTS)")
+
+    sp = sub.add_parser("run", help="all roles in one process (SQLite, in-memory broker by default)",
+                        description="Start web, worker, scheduler and controller in one process. With no "
+                        "KUBEKUMA_REDIS_URL it uses an in-memory broker; the database defaults to SQLite "
+                        "in ./kubekuma.db.")  # fmt: skip
+    common(sp, listen=True, manifests=True)
+    sp.set_defaults(fn=cmd_run)
+
+    sp = sub.add_parser("web", help="serve the API, dashboard, status pages, badges and metrics")
+    common(sp, listen=True)
+    sp.set_defaults(fn=cmd_web)
+
+    sp = sub.add_parser("worker", help="run checks and alert actors from the broker (needs Redis)")
+    common(sp, manifests=True)
+    sp.add_argument("--threads", type=int, help="check threads (KUBEKUMA_WORKER_THREADS, default 8)")
+    sp.set_defaults(fn=cmd_worker)
+
+    sp = sub.add_parser("scheduler", help="enqueue checks on their intervals while holding the lease")
+    common(sp)
+    sp.set_defaults(fn=cmd_scheduler)
+
+    sp = sub.add_parser("controller", help="load manifests into the resource cache and keep their status")
+    common(sp, manifests=True)
+    sp.set_defaults(fn=cmd_controller)
+
+    sp = sub.add_parser("validate", help="check a folder of manifests; print every problem; exit 1 on any",
+                        description="Validate every manifest below DIR. Prints FILE: KIND NAMESPACE/NAME: "
+                        "FIELD: REASON for each problem and exits 1 when there is any.")  # fmt: skip
+    sp.add_argument("dir", help="folder (or file) of YAML manifests")
+    sp.add_argument("--namespace", default="default", help="namespace for manifests that name none")
+    sp.set_defaults(fn=cmd_validate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except ConfigError as exc:
+        print(f"kubekuma: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Process settings, read once from the environment and validated at start.
+
+Everything that differs between the embedded default and the scaled-out shape is here:
+the database URL, the Redis URL (absent means an in-memory broker with an in-process
+worker), the manifests folder and the listen address.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+import sys
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LogFormat(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message names the environment variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KUBEKUMA_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        "sqlite:///kubekuma.db",
+        description="sqlite:///PATH (default) or postgresql://user@host:port/db",
+    )
+    redis_url: str | None = Field(None, description="redis://host:port/db; unset = in-memory broker")
+    redis_namespace: str = Field("kubekuma", pattern=r"^[A-Za-z0-9_.-]+$",
+                                 description="key prefix in Redis, so installations can share one")
+    manifests: str | None = Field(None, description="folder of YAML manifests (folder mode)")
+    listen: str = Field("127.0.0.1:8080", description="HOST:PORT the web role listens on")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: LogFormat = Field(LogFormat.TEXT, description="text or json")
+    worker_threads: int = Field(8, ge=1, le=512, description="check threads per worker process")
+    instance_id: str | None = Field(None, description="identity in leases; default host:pid")
+    namespace: str = Field("default", description="namespace for manifests that name none")
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, v: str) -> str:
+        if not (v.startswith("sqlite://") or v.startswith(("postgres://", "postgresql://"))):
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return v
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, v: str | None) -> str | None:
+        if v in (None, ""):
+            return None
+        if not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return v
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str) -> str:
+        host, sep, port = v.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:8080")
+        return v
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        v = v.upper()
+        if v not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return v
+
+    @property
+    def listen_host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def listen_port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment (plus explicit overrides); raise ConfigError naming the variable."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "KUBEKUMA_" + str(err["loc"][0]).upper() if err["loc"] else "KUBEKUMA_?"
+            lines.append(f"{name}: {err['msg']}")
+        raise ConfigError("; ".join(lines)) from None
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out)
+
+
+def configure_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.log_format is LogFormat.JSON:
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    for noisy in ("urllib3", "pony.orm", "waitress.queue", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,49 @@
+"""The Falcon app factory. Dependencies come in as arguments; tests build it with real parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import falcon
+
+from app.catalog import Catalog
+from app.http.errors import handle_unexpected, serialize_error
+from app.http.monitors import MonitorDetail, MonitorHeartbeats, MonitorList
+from app.http.pages import Dashboard
+from app.store import Store
+
+
+class Health:
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = {"status": "ok"}
+
+
+class Ready:
+    def __init__(self, store: Store, broker_ok: Callable[[], bool]) -> None:
+        self.store, self.broker_ok = store, broker_ok
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        checks = {"database": self.store.ping(), "broker": self.broker_ok()}
+        ok = all(checks.values())
+        resp.status = falcon.HTTP_200 if ok else falcon.HTTP_503
+        resp.media = {"status": "ok" if ok else "unavailable", "checks": checks}
+
+
+class NotFoundSink:
+    def __call__(self, req: falcon.Request, resp: falcon.Response, **kw: object) -> None:
+        raise falcon.HTTPNotFound(title="Not found", description=f"no route for {req.method} {req.path}")
+
+
+def create_app(store: Store, catalog: Catalog, broker_ok: Callable[[], bool] = lambda: True) -> falcon.App:
+    app = falcon.App()
+    app.req_options.strip_url_path_trailing_slash = True
+    app.set_error_serializer(serialize_error)
+    app.add_error_handler(Exception, handle_unexpected)
+    app.add_route("/healthz", Health())
+    app.add_route("/readyz", Ready(store, broker_ok))
+    app.add_route("/api/v1/monitors", MonitorList(store, catalog))
+    app.add_route("/api/v1/monitors/{namespace}/{name}", MonitorDetail(store, catalog))
+    app.add_route("/api/v1/monitors/{namespace}/{name}/heartbeats", MonitorHeartbeats(store, catalog))
+    app.add_route("/", Dashboard(store, catalog))
+    app.add_sink(NotFoundSink(), prefix="/api/")
+    return app

@@ -1,0 +1,1 @@
+"""Typed models of the ten kinds, their validation, and loading them from a folder."""

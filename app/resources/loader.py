@@ -1,0 +1,167 @@
+"""Reading a folder of manifests: every *.yaml/*.yml below it, many documents per file.
+
+The loader only parses; validation is `parse_resource`'s. Kubernetes `Secret` manifests
+in the folder are collected apart and feed `SecretStore`, so folder mode resolves
+`secretKeyRef`s the same way a cluster does.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from app.resources.common import SecretKeyRef
+from app.resources.registry import Problem, Resource, ResourceError, expand_monitor_set, parse_resource
+
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(slots=True)
+class LoadProblem:
+    source: str
+    kind: str
+    name: str
+    namespace: str
+    problems: list[Problem]
+
+    def lines(self) -> list[str]:
+        who = f"{self.kind or '?'} {self.namespace + '/' if self.namespace else ''}{self.name or '?'}"
+        return [f"{self.source}: {who}: {p}" for p in self.problems]
+
+
+@dataclass(slots=True)
+class FolderSnapshot:
+    resources: list[Resource] = field(default_factory=list)
+    problems: list[LoadProblem] = field(default_factory=list)
+    secrets: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+
+
+def manifest_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    return sorted(
+        p for p in root.rglob("*") if p.suffix in MANIFEST_SUFFIXES and p.is_file() and not p.name.startswith(".")
+    )
+
+
+def folder_fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """Cheap change detection: path, size and mtime of every manifest file."""
+    out = []
+    for p in manifest_files(root):
+        try:
+            st = p.stat()
+        except FileNotFoundError:
+            continue
+        out.append((str(p), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def _documents(path: Path) -> Iterator[tuple[int, Any]]:
+    text = path.read_text(encoding="utf-8")
+    for i, doc in enumerate(yaml.safe_load_all(text)):
+        if doc is not None:
+            yield i, doc
+
+
+def _secret_data(doc: dict[str, Any]) -> dict[str, str]:
+    data: dict[str, str] = {}
+    for k, v in (doc.get("data") or {}).items():
+        data[k] = base64.b64decode(str(v)).decode()
+    for k, v in (doc.get("stringData") or {}).items():
+        data[k] = str(v)
+    return data
+
+
+def load_folder(root: str | os.PathLike[str], default_namespace: str = "default") -> FolderSnapshot:
+    """Parse and validate every manifest below `root`; expand MonitorSets; collect Secrets."""
+    root_path = Path(root)
+    snap = FolderSnapshot()
+    seen: dict[tuple[str, str, str], str] = {}
+    for path in manifest_files(root_path):
+        rel = str(path.relative_to(root_path)) if path != root_path else path.name
+        try:
+            docs = list(_documents(path))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            snap.problems.append(LoadProblem(rel, "", "", "", [Problem("", f"not valid YAML: {exc}")]))
+            continue
+        for index, doc in docs:
+            source = f"{rel}#{index}" if len(docs) > 1 else rel
+            if isinstance(doc, dict) and doc.get("kind") == "Secret" and doc.get("apiVersion") == "v1":
+                meta = doc.get("metadata") or {}
+                ns = meta.get("namespace") or default_namespace
+                try:
+                    snap.secrets[(ns, str(meta.get("name")))] = _secret_data(doc)
+                except (ValueError, TypeError, AttributeError) as exc:
+                    snap.problems.append(
+                        LoadProblem(source, "Secret", str(meta.get("name")), ns, [Problem("data", str(exc))])
+                    )
+                continue
+            try:
+                res = parse_resource(doc, default_namespace, source)
+                key = (res.kind, res.namespace, res.name)
+                if key in seen:
+                    raise ResourceError(
+                        [Problem("metadata.name", f"declared twice; first in {seen[key]}")],
+                        res.kind, res.name, res.namespace,
+                    )  # fmt: skip
+                seen[key] = source
+                snap.resources.append(res)
+                if res.kind == "MonitorSet":
+                    for child in expand_monitor_set(res):
+                        ckey = ("Monitor", child.namespace, child.name)
+                        if ckey in seen:
+                            raise ResourceError(
+                                [Problem("spec.items", f"Monitor {child.name} already declared in {seen[ckey]}")],
+                                res.kind, res.name, res.namespace,
+                            )  # fmt: skip
+                        seen[ckey] = source
+                        snap.resources.append(child)
+            except ResourceError as exc:
+                snap.problems.append(LoadProblem(source, exc.kind, exc.name, exc.namespace, exc.problems))
+    return snap
+
+
+class SecretError(Exception):
+    """A referenced Secret or key is missing. The message names the reference, never a value."""
+
+
+class SecretStore:
+    """Resolves SecretKeyRefs from folder Secrets and the environment. Values never leave memory."""
+
+    def __init__(
+        self, secrets: dict[tuple[str, str], dict[str, str]] | None = None, environ: Any = None
+    ) -> None:
+        self._secrets = dict(secrets or {})
+        self._env = environ if environ is not None else os.environ
+
+    def replace(self, secrets: dict[tuple[str, str], dict[str, str]]) -> None:
+        self._secrets = dict(secrets)
+
+    def get(self, ref: SecretKeyRef, namespace: str) -> str | None:
+        if ref.env:
+            value = self._env.get(ref.env)
+            if value is None and not ref.optional:
+                raise SecretError(f"environment variable {ref.env} is not set")
+            return value
+        data = self._secrets.get((namespace, ref.name or ""))
+        if data is None:
+            if ref.optional:
+                return None
+            raise SecretError(f"Secret {namespace}/{ref.name} not found")
+        if ref.key not in data:
+            if ref.optional:
+                return None
+            raise SecretError(f"Secret {namespace}/{ref.name} has no key {ref.key}")
+        return data[ref.key]
+
+    def require(self, ref: SecretKeyRef, namespace: str) -> str:
+        value = self.get(ref, namespace)
+        if value is None:
+            raise SecretError(f"Secret {namespace}/{ref.name} key {ref.key} is empty")
+        return value

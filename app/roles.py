@@ -1,0 +1,210 @@
+"""Assembling the four roles from the settings: which store, broker, lease and guard each gets.
+
+`run` puts all four in one process (SQLite, in-memory broker, an always-held local lease);
+the separate roles scale out on Redis and PostgreSQL. Only this module and the CLI know
+which concrete parts are in use; everything below receives them as arguments.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dramatiq
+import redis
+import waitress
+from dramatiq.brokers.redis import RedisBroker
+
+from app.actors import Actors, Runtime, register_actors
+from app.actors.broker import ALERT_QUEUE, CHECK_QUEUE, broker_ok, make_broker
+from app.actors.checks import guard_ttl
+from app.actors.runtime import default_identity
+from app.catalog import Catalog
+from app.config import Settings
+from app.controller.folder import FolderController, FolderSecrets
+from app.coord import Elector, InflightGuard, LocalGuard, LocalLease, RedisGuard, RedisLease
+from app.coord.lease import Lease
+from app.http.app import create_app
+from app.resources.loader import SecretStore
+from app.scheduler import MonitorScheduler
+from app.store import Store
+
+log = logging.getLogger(__name__)
+
+LEASE_DURATION, RENEW_DEADLINE, RETRY_PERIOD = 15.0, 10.0, 2.0
+
+
+@dataclass
+class Parts:
+    settings: Settings
+    store: Store
+    catalog: Catalog
+    secrets: SecretStore
+    broker: dramatiq.Broker
+    guard: InflightGuard
+    identity: str
+    redis: redis.Redis | None = None
+    stoppers: list[Any] = field(default_factory=list)
+
+    def lease(self, name: str) -> Lease:
+        if self.redis is None:
+            return LocalLease(self.identity)
+        name = f"{self.settings.redis_namespace}:{name}"
+        return RedisLease(self.redis, name, self.identity, LEASE_DURATION)
+
+
+def build_parts(settings: Settings) -> Parts:
+    store = Store(settings.database_url)
+    broker = make_broker(settings.redis_url, settings.redis_namespace)
+    client = broker.client if isinstance(broker, RedisBroker) else None
+    guard: InflightGuard = (
+        RedisGuard(client, f"{settings.redis_namespace}:inflight:") if client is not None else LocalGuard()
+    )
+    identity = settings.instance_id or default_identity()
+    return Parts(settings, store, Catalog(store), SecretStore(), broker, guard, identity, client)
+
+
+def build_actors(parts: Parts) -> Actors:
+    rt = Runtime(store=parts.store, catalog=parts.catalog, secrets=parts.secrets, guard=parts.guard,
+                 identity=parts.identity)  # fmt: skip
+    return register_actors(parts.broker, rt)
+
+
+class _SecondWorkerFilter(logging.Filter):
+    """Two Workers on one broker each add their own consumer middleware; that is intended here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "middleware of the same type twice" not in record.getMessage()
+
+
+def start_workers(parts: Parts, threads: int) -> list[dramatiq.Worker]:
+    """Checks and alerts get separate thread pools: a slow provider never delays a check."""
+    logging.getLogger("dramatiq.broker").addFilter(_SecondWorkerFilter())
+    for name in ("dramatiq.broker.RedisBroker", "dramatiq.broker.StubBroker"):
+        logging.getLogger(name).addFilter(_SecondWorkerFilter())
+    workers = [
+        dramatiq.Worker(parts.broker, queues={CHECK_QUEUE}, worker_threads=threads, worker_timeout=100),
+        dramatiq.Worker(parts.broker, queues={ALERT_QUEUE}, worker_threads=max(2, threads // 4),
+                        worker_timeout=100),  # fmt: skip
+    ]
+    for w in workers:
+        w.start()
+    return workers
+
+
+def start_scheduler(parts: Parts, actors: Actors, elected: bool) -> tuple[MonitorScheduler, Elector | None]:
+    def sweep() -> None:
+        """Re-send transitions a worker committed but never finished (it died in between)."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=60)
+        for tid in parts.store.incidents.unhandled_transitions(cutoff):
+            actors.handle_transition.send(tid)
+
+    def prune() -> None:
+        parts.store.checks.prune_heartbeats(datetime.now(UTC) - timedelta(days=30))
+
+    sched = MonitorScheduler(
+        parts.catalog,
+        enqueue=lambda uid, gen, planned, timeout: actors.enqueue_check(uid, gen, planned, timeout),
+        guard=parts.guard,
+        guard_ttl=guard_ttl,
+        periodic=[("sweep-transitions", 30.0, sweep), ("prune-heartbeats", 3600.0, prune)],
+    )
+    if not elected:
+        sched.start(leading=True)
+        return sched, None
+    sched.start(leading=False)
+    elector = Elector(parts.lease("scheduler"), sched.lead, sched.follow, RENEW_DEADLINE, RETRY_PERIOD)
+    elector.start()
+    return sched, elector
+
+
+def serve_web(parts: Parts, threads: int = 8) -> Any:
+    app = create_app(parts.store, parts.catalog, broker_ok=lambda: broker_ok(parts.broker))
+    server = waitress.create_server(
+        app, host=parts.settings.listen_host, port=parts.settings.listen_port, threads=threads,
+        ident="kubekuma", clear_untrusted_proxy_headers=True,
+    )  # fmt: skip
+    return server
+
+
+def wait_for_signal() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        log.info("signal %d: shutting down", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop
+
+
+def folder_controller(parts: Parts) -> FolderController | None:
+    if not parts.settings.manifests:
+        return None
+    return FolderController(parts.settings.manifests, parts.store, parts.secrets, parts.settings.namespace)
+
+
+def folder_secrets_loop(parts: Parts, stop: threading.Event) -> None:
+    """A worker reads Secret manifests from the folder itself: secrets never go through the database."""
+    if not parts.settings.manifests:
+        return
+    fs = FolderSecrets(parts.settings.manifests, parts.secrets, parts.settings.namespace)
+    fs.refresh()
+
+    def loop() -> None:
+        while not stop.wait(2.0):
+            try:
+                fs.refresh()
+            except Exception:
+                log.exception("cannot reload Secrets from the folder")
+
+    threading.Thread(target=loop, name="folder-secrets", daemon=True).start()
+
+
+class Embedded:
+    """All four roles in one process: what `kubekuma run` starts (and what the tests start)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.parts = build_parts(settings)
+        self.controller = folder_controller(self.parts)
+        self.actors = build_actors(self.parts)
+        self.workers: list[dramatiq.Worker] = []
+        self.scheduler: MonitorScheduler | None = None
+        self.elector: Elector | None = None
+        self.server: Any = None
+        self._web: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.listen_host}:{self.server.effective_port}/"
+
+    def start(self) -> Embedded:
+        if self.controller:
+            self.controller.start()
+        self.workers = start_workers(self.parts, self.settings.worker_threads)
+        # On Redis, even the embedded shape takes the lease, so it can run beside scaled-out roles.
+        self.scheduler, self.elector = start_scheduler(self.parts, self.actors, elected=self.parts.redis is not None)
+        self.server = serve_web(self.parts)
+        self._web = threading.Thread(target=self.server.run, name="web", daemon=True)
+        self._web.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        if self.elector:
+            self.elector.stop()
+        if self.scheduler:
+            self.scheduler.shutdown()
+        if self.controller:
+            self.controller.stop()
+        for w in self.workers:
+            w.stop(timeout=5000)
+        self.parts.broker.close()
+        self.parts.store.close()

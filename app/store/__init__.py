@@ -1,0 +1,46 @@
+"""Everything that talks to the database: Pony entities, a small repository per concern, migrations.
+
+Callers never build queries: actors, the web app and the controller use the repositories
+on a `Store`, which also owns the Pony `Database` so tests can open several side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pony.orm import db_session
+
+from app.store.checks import CheckRepo, HeartbeatView, Recorded, StateView
+from app.store.db import Migration, StoreError, open_database, schema_version
+from app.store.incidents import IncidentRepo, IncidentView, TransitionView
+from app.store.resources import ResourceRecord, ResourceRepo, SyncResult
+
+
+class Store:
+    def __init__(self, url: str, migrations: Sequence[Migration] | None = None) -> None:
+        self.url = url
+        self.db, self.dialect = open_database(url, migrations)
+        self.resources = ResourceRepo(self.db)
+        self.checks = CheckRepo(self.db, self.dialect)
+        self.incidents = IncidentRepo(self.db)
+
+    def ping(self) -> bool:
+        """True when the database answers (for /readyz)."""
+        try:
+            with db_session:
+                self.db.select("SELECT 1")
+            return True
+        except Exception:
+            return False
+
+    def schema_version(self) -> int | None:
+        return schema_version(self.db)
+
+    def close(self) -> None:
+        self.db.disconnect()
+
+
+__all__ = [
+    "HeartbeatView", "IncidentView", "Recorded", "ResourceRecord", "StateView", "Store", "StoreError",
+    "SyncResult", "TransitionView",
+]  # fmt: skip

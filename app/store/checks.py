@@ -1,0 +1,206 @@
+"""Recording checks: heartbeat, monitor state, uptime rollups and the outbox row, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pony.orm import Database, db_session, desc, select
+
+from app.model import CheckResult, Decision, FailureClass, MonitorSnapshot, State
+from app.store.timeutil import from_db, iso, to_db
+
+
+@dataclass(slots=True)
+class Recorded:
+    decision: Decision
+    heartbeat_id: int
+    transition_id: int | None
+
+
+@dataclass(slots=True)
+class HeartbeatView:
+    id: int
+    time: str | None
+    state: str
+    ok: bool
+    latency_ms: float | None
+    reason: str
+    failure: str | None
+    details: dict[str, Any] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "time": self.time, "state": self.state, "ok": self.ok,
+            "latencyMs": self.latency_ms, "reason": self.reason, "failure": self.failure,
+            "details": self.details or {},
+        }  # fmt: skip
+
+
+@dataclass(slots=True)
+class StateView:
+    uid: str
+    state: str
+    since: datetime | None
+    last_check_at: datetime | None
+    latency_ms: float | None
+    reason: str
+    failure: str | None
+    details: dict[str, Any] | None
+    checks: int
+
+
+_UPSERT_ROLLUP = (
+    "INSERT INTO kk_uptime (monitor_uid, resolution, bucket, up, down, maintenance, latency_sum, latency_count) "
+    "VALUES ($uid, $res, $bucket, $up, $down, $mnt, $lsum, $lcnt) "
+    "ON CONFLICT (monitor_uid, resolution, bucket) DO UPDATE SET "
+    "up = kk_uptime.up + excluded.up, down = kk_uptime.down + excluded.down, "
+    "maintenance = kk_uptime.maintenance + excluded.maintenance, "
+    "latency_sum = kk_uptime.latency_sum + excluded.latency_sum, "
+    "latency_count = kk_uptime.latency_count + excluded.latency_count"
+)
+
+
+def buckets(t: datetime) -> tuple[tuple[str, datetime], ...]:
+    minute = t.replace(second=0, microsecond=0)
+    return (("m", minute), ("h", minute.replace(minute=0)), ("d", minute.replace(hour=0, minute=0)))
+
+
+def _snapshot(row: Any) -> MonitorSnapshot | None:
+    if row is None:
+        return None
+    return MonitorSnapshot(
+        state=State(row.state),
+        since=from_db(row.since),
+        failures=row.failures,
+        reason=row.reason or "",
+        failure=FailureClass(row.failure) if row.failure else None,
+    )
+
+
+class CheckRepo:
+    def __init__(self, db: Database, dialect: str) -> None:
+        self.db = db
+        self.dialect = dialect
+
+    def record(
+        self,
+        uid: str,
+        result: CheckResult,
+        decide: Callable[[MonitorSnapshot | None], Decision],
+        now: datetime,
+    ) -> Recorded:
+        """Load the state, let `decide` (pure) pick the next one, and write everything at once."""
+        db = self.db
+        t = to_db(now)
+        with db_session:
+            row = db.MonitorStateRow.get_for_update(uid=uid)
+            decision = decide(_snapshot(row))
+            snap = decision.snapshot
+            failure = snap.failure.value if snap.failure else None
+            details = result.details or None
+            hb = db.Heartbeat(
+                monitor_uid=uid, time=t, state=snap.state.value, ok=decision.ok,
+                latency_ms=result.latency_ms, reason=snap.reason[:2000], failure=failure, details=details,
+            )  # fmt: skip
+            if row is None:
+                row = db.MonitorStateRow(uid=uid, state=snap.state.value, since=to_db(snap.since))
+            row.state = snap.state.value
+            row.since = to_db(snap.since)
+            row.failures = snap.failures
+            row.reason = snap.reason[:2000]
+            row.failure = failure
+            row.last_check_at = t
+            row.latency_ms = result.latency_ms
+            row.details = details
+            row.checks += 1
+            transition = None
+            if decision.changed:
+                transition = db.Transition(
+                    monitor_uid=uid, from_state=decision.previous.value if decision.previous else None,
+                    to_state=snap.state.value, at=t, reason=snap.reason[:2000], failure=failure,
+                )  # fmt: skip
+            db.flush()
+            up = 1 if snap.state == State.UP else 0
+            mnt = 1 if snap.state == State.MAINTENANCE else 0
+            down = 1 - up - mnt
+            lsum = float(result.latency_ms or 0.0)
+            lcnt = 1 if result.latency_ms is not None else 0
+            for res, bucket in buckets(t):
+                db.execute(_UPSERT_ROLLUP, {
+                    "uid": uid, "res": res, "bucket": bucket, "up": up, "down": down, "mnt": mnt,
+                    "lsum": lsum, "lcnt": lcnt,
+                })  # fmt: skip
+            return Recorded(decision, hb.id, transition.id if transition else None)
+
+    def heartbeats(self, uid: str, limit: int = 50, before: int | None = None) -> list[HeartbeatView]:
+        """Newest first; `before` is the id of the last heartbeat of the previous page."""
+        with db_session:
+            q = select(h for h in self.db.Heartbeat if h.monitor_uid == uid)
+            if before is not None:
+                q = q.filter(lambda h: h.id < before)
+            rows = q.order_by(lambda h: desc(h.id))[:limit]
+            return [
+                HeartbeatView(h.id, iso(h.time), h.state, h.ok, h.latency_ms, h.reason or "", h.failure, h.details)
+                for h in rows
+            ]
+
+    def count_heartbeats(self, uid: str | None = None) -> int:
+        with db_session:
+            if uid is None:
+                return int(self.db.select("SELECT COUNT(*) FROM kk_heartbeats")[0])
+            return int(self.db.select("SELECT COUNT(*) FROM kk_heartbeats WHERE monitor_uid = $uid", {"uid": uid})[0])
+
+    def states(self, uids: list[str] | None = None) -> dict[str, StateView]:
+        with db_session:
+            q = select(s for s in self.db.MonitorStateRow)
+            rows = list(q) if uids is None else [r for r in q if r.uid in set(uids)]
+            return {
+                r.uid: StateView(
+                    r.uid, r.state, from_db(r.since), from_db(r.last_check_at), r.latency_ms,
+                    r.reason or "", r.failure, r.details, r.checks,
+                )  # fmt: skip
+                for r in rows
+            }
+
+    def uptime(self, uid: str, since: datetime, resolution: str = "h") -> dict[str, float | None]:
+        """Up ratio and mean latency from rollups (no raw heartbeats read)."""
+        with db_session:
+            row = self.db.select(
+                "SELECT COALESCE(SUM(up),0), COALESCE(SUM(down),0), COALESCE(SUM(latency_sum),0), "
+                "COALESCE(SUM(latency_count),0) FROM kk_uptime "
+                "WHERE monitor_uid = $uid AND resolution = $res AND bucket >= $since",
+                {"uid": uid, "res": resolution, "since": to_db(since)},
+            )[0]
+        up, down, lsum, lcnt = row
+        total = up + down
+        return {
+            "ratio": (up / total) if total else None,
+            "avgLatencyMs": (lsum / lcnt) if lcnt else None,
+        }
+
+    def prune_heartbeats(self, older_than: datetime, batch: int = 5000) -> int:
+        """Delete raw heartbeats older than the cut-off in small batches (short locks)."""
+        cutoff = to_db(older_than)
+        total = 0
+        while True:
+            with db_session:
+                ids = self.db.select(
+                    "SELECT id FROM kk_heartbeats WHERE time < $cutoff ORDER BY id LIMIT $n",
+                    {"cutoff": cutoff, "n": batch},
+                )
+                if not ids:
+                    return total
+                self.db.execute(
+                    "DELETE FROM kk_heartbeats WHERE id >= $lo AND id <= $hi AND time < $cutoff",
+                    {"lo": ids[0], "hi": ids[-1], "cutoff": cutoff},
+                )
+            total += len(ids)
+            if len(ids) < batch:
+                return total
+
+
+def window_start(now: datetime, hours: float) -> datetime:
+    return now - timedelta(hours=hours)

@@ -1,0 +1,128 @@
+"""Pony entities: one function defines them on a given Database, so each Store has its own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pony.orm import Database, Json, Optional, PrimaryKey, Required, composite_index, composite_key
+
+
+def define_entities(db: Database) -> None:
+    class Meta(db.Entity):  # type: ignore[name-defined]
+        _table_ = "kk_meta"
+        key = PrimaryKey(str, max_len=100)
+        value = Required(str)
+
+    class ResourceRow(db.Entity):  # type: ignore[name-defined]
+        """The resource cache: every object of the ten kinds with its status."""
+
+        _table_ = "kk_resources"
+        uid = PrimaryKey(str, max_len=64)
+        kind = Required(str, max_len=64, index=True)
+        namespace = Required(str, max_len=253)
+        name = Required(str, max_len=253)
+        generation = Required(int, default=1)
+        spec = Optional(Json, nullable=True)
+        labels = Optional(Json, nullable=True)
+        status = Optional(Json, nullable=True)
+        valid = Required(bool, default=True)
+        spec_hash = Optional(str, max_len=64, nullable=True)
+        source = Optional(str, max_len=1000, nullable=True)
+        owner = Optional(str, max_len=64, index=True, nullable=True)
+        revision = Required(int, size=64, default=0, index=True)
+        updated_at = Required(datetime, precision=6)
+        composite_key(kind, namespace, name)
+
+    class Heartbeat(db.Entity):  # type: ignore[name-defined]
+        _table_ = "kk_heartbeats"
+        id = PrimaryKey(int, size=64, auto=True)
+        monitor_uid = Required(str, max_len=64)
+        time = Required(datetime, precision=6)
+        state = Required(str, max_len=16)
+        ok = Required(bool)
+        latency_ms = Optional(float)
+        reason = Optional(str, max_len=2000, nullable=True)
+        failure = Optional(str, max_len=32, nullable=True)
+        details = Optional(Json, nullable=True)
+        composite_index(monitor_uid, time)
+
+    class MonitorStateRow(db.Entity):  # type: ignore[name-defined]
+        _table_ = "kk_monitor_state"
+        uid = PrimaryKey(str, max_len=64)
+        state = Required(str, max_len=16)
+        since = Required(datetime, precision=6)
+        failures = Required(int, default=0)
+        reason = Optional(str, max_len=2000, nullable=True)
+        failure = Optional(str, max_len=32, nullable=True)
+        last_check_at = Optional(datetime, precision=6)
+        latency_ms = Optional(float)
+        details = Optional(Json, nullable=True)
+        checks = Required(int, size=64, default=0)
+
+    class Transition(db.Entity):  # type: ignore[name-defined]
+        """The outbox: one row per state change, claimed once by handle_transition."""
+
+        _table_ = "kk_transitions"
+        id = PrimaryKey(int, size=64, auto=True)
+        monitor_uid = Required(str, max_len=64, index=True)
+        from_state = Optional(str, max_len=16, nullable=True)
+        to_state = Required(str, max_len=16)
+        at = Required(datetime, precision=6)
+        reason = Optional(str, max_len=2000, nullable=True)
+        failure = Optional(str, max_len=32, nullable=True)
+        claimed_at = Optional(datetime, precision=6)
+        claimed_by = Optional(str, max_len=200, nullable=True)
+        handled_at = Optional(datetime, precision=6, index=True)
+
+    class Incident(db.Entity):  # type: ignore[name-defined]
+        _table_ = "kk_incidents"
+        id = PrimaryKey(int, size=64, auto=True)
+        monitor_uid = Required(str, max_len=64, index=True)
+        # Set to the monitor uid while open, NULL once closed: a unique key makes
+        # "at most one open incident per monitor" a database guarantee.
+        open_key = Optional(str, max_len=64, unique=True, nullable=True)
+        opened_at = Required(datetime, precision=6)
+        closed_at = Optional(datetime, precision=6)
+        first_reason = Optional(str, max_len=2000, nullable=True)
+        last_reason = Optional(str, max_len=2000, nullable=True)
+        failure = Optional(str, max_len=32, nullable=True)
+        opened_by = Optional(int, size=64)
+        closed_by = Optional(int, size=64)
+
+    class Delivery(db.Entity):  # type: ignore[name-defined]
+        _table_ = "kk_deliveries"
+        id = PrimaryKey(int, size=64, auto=True)
+        event_key = Required(str, max_len=200)
+        provider_uid = Required(str, max_len=64)
+        monitor_uid = Optional(str, max_len=64, index=True, nullable=True)
+        event = Required(str, max_len=32)
+        status = Required(str, max_len=16, index=True)  # pending, sending, sent, failed, suppressed
+        attempts = Required(int, default=0)
+        last_error = Optional(str, max_len=2000, nullable=True)
+        title = Optional(str, max_len=1000, nullable=True)
+        body = Optional(str, max_len=8000, nullable=True)
+        created_at = Required(datetime, precision=6, index=True)
+        sent_at = Optional(datetime, precision=6)
+        composite_key(event_key, provider_uid)
+
+    class AuditEvent(db.Entity):  # type: ignore[name-defined]
+        _table_ = "kk_audit_events"
+        id = PrimaryKey(int, size=64, auto=True)
+        at = Required(datetime, precision=6, index=True)
+        actor = Required(str, max_len=200)
+        action = Required(str, max_len=64)
+        target = Optional(str, max_len=500, nullable=True)
+        details = Optional(Json, nullable=True)
+
+    class Uptime(db.Entity):  # type: ignore[name-defined]
+        """Rollups of heartbeats per monitor and bucket; resolution m (minute), h (hour) or d (day)."""
+
+        _table_ = "kk_uptime"
+        monitor_uid = Required(str, max_len=64)
+        resolution = Required(str, max_len=1)
+        bucket = Required(datetime, precision=6)
+        up = Required(int, default=0)
+        down = Required(int, default=0)
+        maintenance = Required(int, default=0)
+        latency_sum = Required(float, default=0)
+        latency_count = Required(int, default=0)
+        PrimaryKey(monitor_uid, resolution, bucket)
