@@ -125,12 +125,12 @@ def test_manifest_to_results_and_back(system: tuple[Embedded, Path]) -> None:
 
 def test_pending_then_down_with_retries(system: tuple[Embedded, Path]) -> None:
     sys_, folder = system
-    text = MONITOR.format(name="flaky", interval="30s", url="http://127.0.0.1:9/").replace(
+    text = MONITOR.format(name="flaky", interval="4s", url="http://127.0.0.1:9/").replace(
         "timeout: 2s", "timeout: 2s\n  retries: 2\n  retryInterval: 1s"
     )
     (folder / "flaky.yaml").write_text(text)
-    # The first check comes at the monitor's phase within 30 s; retries then follow every 1 s.
-    wait_for("DOWN after retries", lambda: monitors(sys_).get("flaky", {}).get("state") == "DOWN", timeout=40)
+    # The first check comes at the monitor's phase within 4 s; retries then follow every 1 s.
+    wait_for("DOWN after retries", lambda: monitors(sys_).get("flaky", {}).get("state") == "DOWN", timeout=20)
     states = [h["state"] for h in reversed(heartbeats(sys_, "flaky"))]
     assert states[:3] == ["PENDING", "PENDING", "DOWN"]
     assert "refused" in monitors(sys_)["flaky"]["reason"]
