@@ -50,8 +50,9 @@ class Catalog:
             spec = MonitorSpec.model_validate(rec.spec)
         except ValidationError:
             return None
-        return MonitorEntry(rec.uid, rec.namespace, rec.name, rec.generation, rec.labels, spec, rec.valid,
-                            rec.status)  # fmt: skip
+        return MonitorEntry(
+            rec.uid, rec.namespace, rec.name, rec.generation, rec.labels, spec, rec.valid, rec.status
+        )
 
     def refresh(self, force: bool = False) -> bool:
         """Reload when the cache's revision moved. Returns True when it did."""
@@ -76,6 +77,12 @@ class Catalog:
     @property
     def revision(self) -> int:
         return self._revision
+
+    def snapshot(self) -> tuple[int, list[MonitorEntry]]:
+        """The revision and the monitors it describes, read together."""
+        self.refresh()
+        with self._lock:
+            return self._revision, list(self._monitors.values())
 
     def monitors(self) -> list[MonitorEntry]:
         self.refresh()

@@ -34,8 +34,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     system = roles.Embedded(settings).start()
     print(f"KubeKuma {__version__} is running. Dashboard: {system.url}", flush=True)
     broker = "redis" if system.parts.redis is not None else "in-memory"
-    print(f"  database: {settings.database_url.split('@')[-1]}; broker: {broker}; "
-          f"manifests: {settings.manifests or '-'}", flush=True)  # fmt: skip
+    print(
+        f"  database: {settings.database_url.split('@')[-1]}; broker: {broker}; "
+        f"manifests: {settings.manifests or '-'}",
+        flush=True,
+    )
     stop.wait()
     system.stop()
     return 0
@@ -48,7 +51,8 @@ def cmd_web(args: argparse.Namespace) -> int:
     configure_logging(settings)
     parts = roles.build_parts(settings)
     stop = roles.wait_for_signal()
-    server = roles.serve_web(parts)
+    roles.folder_secrets_loop(parts, stop)
+    server = roles.serve_web(parts, roles.build_actors(parts))
     print(f"KubeKuma web listening on http://{settings.listen_host}:{server.effective_port}/", flush=True)
     threading.Thread(target=server.run, name="web", daemon=True).start()
     stop.wait()
@@ -103,8 +107,9 @@ def cmd_controller(args: argparse.Namespace) -> int:
     controller = roles.folder_controller(parts)
     assert controller is not None
     started = threading.Event()
-    elector = Elector(parts.lease("controller"), started.set, started.clear,
-                      roles.RENEW_DEADLINE, roles.RETRY_PERIOD)  # fmt: skip
+    elector = Elector(
+        parts.lease("controller"), started.set, started.clear, roles.RENEW_DEADLINE, roles.RETRY_PERIOD
+    )
     elector.start()
     log.info("controller %s: waiting for the lease", parts.identity)
     while not stop.is_set():
@@ -150,21 +155,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(sp: argparse.ArgumentParser, listen: bool = False, manifests: bool = False) -> None:
         sp.add_argument("--database-url", help="sqlite:///PATH or postgresql://... (KUBEKUMA_DATABASE_URL)")
-        sp.add_argument("--redis-url", help="redis://host:port/db; unset = in-memory broker (KUBEKUMA_REDIS_URL)")
+        sp.add_argument(
+            "--redis-url", help="redis://host:port/db; unset = in-memory broker (KUBEKUMA_REDIS_URL)"
+        )
         if listen:
-            sp.add_argument("--listen", help="HOST:PORT to serve on (KUBEKUMA_LISTEN, default 127.0.0.1:8080)")
+            sp.add_argument(
+                "--listen", help="HOST:PORT to serve on (KUBEKUMA_LISTEN, default 127.0.0.1:8080)"
+            )
         if manifests:
             sp.add_argument("--manifests", help="folder of YAML manifests (KUBEKUMA_MANIFESTS)")
 
-    sp = sub.add_parser("run", help="all roles in one process (SQLite, in-memory broker by default)",
-                        description="Start web, worker, scheduler and controller in one process. With no "
-                        "KUBEKUMA_REDIS_URL it uses an in-memory broker; the database defaults to SQLite "
-                        "in ./kubekuma.db.")  # fmt: skip
+    sp = sub.add_parser(
+        "run",
+        help="all roles in one process (SQLite, in-memory broker by default)",
+        description="Start web, worker, scheduler and controller in one process. With no "
+        "KUBEKUMA_REDIS_URL it uses an in-memory broker; the database defaults to SQLite "
+        "in ./kubekuma.db.",
+    )
     common(sp, listen=True, manifests=True)
     sp.set_defaults(fn=cmd_run)
 
     sp = sub.add_parser("web", help="serve the API, dashboard, status pages, badges and metrics")
-    common(sp, listen=True)
+    common(sp, listen=True, manifests=True)
     sp.set_defaults(fn=cmd_web)
 
     sp = sub.add_parser("worker", help="run checks and alert actors from the broker (needs Redis)")
@@ -180,9 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp, manifests=True)
     sp.set_defaults(fn=cmd_controller)
 
-    sp = sub.add_parser("validate", help="check a folder of manifests; print every problem; exit 1 on any",
-                        description="Validate every manifest below DIR. Prints FILE: KIND NAMESPACE/NAME: "
-                        "FIELD: REASON for each problem and exits 1 when there is any.")  # fmt: skip
+    sp = sub.add_parser(
+        "validate",
+        help="check a folder of manifests; print every problem; exit 1 on any",
+        description="Validate every manifest below DIR. Prints FILE: KIND NAMESPACE/NAME: "
+        "FIELD: REASON for each problem and exits 1 when there is any.",
+    )
     sp.add_argument("dir", help="folder (or file) of YAML manifests")
     sp.add_argument("--namespace", default="default", help="namespace for manifests that name none")
     sp.set_defaults(fn=cmd_validate)

@@ -34,8 +34,11 @@ class Settings(BaseSettings):
         description="sqlite:///PATH (default) or postgresql://user@host:port/db",
     )
     redis_url: str | None = Field(None, description="redis://host:port/db; unset = in-memory broker")
-    redis_namespace: str = Field("kubekuma", pattern=r"^[A-Za-z0-9_.-]+$",
-                                 description="key prefix in Redis, so installations can share one")
+    redis_namespace: str = Field(
+        "kubekuma",
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="key prefix in Redis, so installations can share one",
+    )
     manifests: str | None = Field(None, description="folder of YAML manifests (folder mode)")
     listen: str = Field("127.0.0.1:8080", description="HOST:PORT the web role listens on")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")

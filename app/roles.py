@@ -29,6 +29,7 @@ from app.controller.folder import FolderController, FolderSecrets
 from app.coord import Elector, InflightGuard, LocalGuard, LocalLease, RedisGuard, RedisLease
 from app.coord.lease import Lease
 from app.http.app import create_app
+from app.http.push import PushEndpoint
 from app.resources.loader import SecretStore
 from app.scheduler import MonitorScheduler
 from app.store import Store
@@ -69,8 +70,13 @@ def build_parts(settings: Settings) -> Parts:
 
 
 def build_actors(parts: Parts) -> Actors:
-    rt = Runtime(store=parts.store, catalog=parts.catalog, secrets=parts.secrets, guard=parts.guard,
-                 identity=parts.identity)  # fmt: skip
+    rt = Runtime(
+        store=parts.store,
+        catalog=parts.catalog,
+        secrets=parts.secrets,
+        guard=parts.guard,
+        identity=parts.identity,
+    )
     return register_actors(parts.broker, rt)
 
 
@@ -88,8 +94,9 @@ def start_workers(parts: Parts, threads: int) -> list[dramatiq.Worker]:
         logging.getLogger(name).addFilter(_SecondWorkerFilter())
     workers = [
         dramatiq.Worker(parts.broker, queues={CHECK_QUEUE}, worker_threads=threads, worker_timeout=100),
-        dramatiq.Worker(parts.broker, queues={ALERT_QUEUE}, worker_threads=max(2, threads // 4),
-                        worker_timeout=100),  # fmt: skip
+        dramatiq.Worker(
+            parts.broker, queues={ALERT_QUEUE}, worker_threads=max(2, threads // 4), worker_timeout=100
+        ),
     ]
     for w in workers:
         w.start()
@@ -122,12 +129,25 @@ def start_scheduler(parts: Parts, actors: Actors, elected: bool) -> tuple[Monito
     return sched, elector
 
 
-def serve_web(parts: Parts, threads: int = 8) -> Any:
-    app = create_app(parts.store, parts.catalog, broker_ok=lambda: broker_ok(parts.broker))
+def serve_web(parts: Parts, actors: Actors, threads: int = 8) -> Any:
+    rt = actors.runtime
+    push = PushEndpoint(
+        parts.store,
+        parts.catalog,
+        parts.secrets,
+        on_transition=actors.handle_transition.send,
+        clock=rt.clock,
+        in_maintenance=rt.in_maintenance,
+    )
+    app = create_app(parts.store, parts.catalog, broker_ok=lambda: broker_ok(parts.broker), push=push)
     server = waitress.create_server(
-        app, host=parts.settings.listen_host, port=parts.settings.listen_port, threads=threads,
-        ident="kubekuma", clear_untrusted_proxy_headers=True,
-    )  # fmt: skip
+        app,
+        host=parts.settings.listen_host,
+        port=parts.settings.listen_port,
+        threads=threads,
+        ident="kubekuma",
+        clear_untrusted_proxy_headers=True,
+    )
     return server
 
 
@@ -189,8 +209,10 @@ class Embedded:
             self.controller.start()
         self.workers = start_workers(self.parts, self.settings.worker_threads)
         # On Redis, even the embedded shape takes the lease, so it can run beside scaled-out roles.
-        self.scheduler, self.elector = start_scheduler(self.parts, self.actors, elected=self.parts.redis is not None)
-        self.server = serve_web(self.parts)
+        self.scheduler, self.elector = start_scheduler(
+            self.parts, self.actors, elected=self.parts.redis is not None
+        )
+        self.server = serve_web(self.parts, self.actors)
         self._web = threading.Thread(target=self.server.run, name="web", daemon=True)
         self._web.start()
         return self

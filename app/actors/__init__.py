@@ -20,13 +20,15 @@ from app.actors.transitions import TransitionHook
 @dataclass
 class Actors:
     broker: dramatiq.Broker
+    runtime: Runtime
     check_monitor: dramatiq.Actor
     handle_transition: dramatiq.Actor
     hooks: list[TransitionHook] = field(default_factory=list)
     extra: dict[str, dramatiq.Actor] = field(default_factory=dict)
 
-    def enqueue_check(self, uid: str, generation: int, scheduled_at: float, timeout: float,
-                      delay_s: float = 0) -> None:  # fmt: skip
+    def enqueue_check(
+        self, uid: str, generation: int, scheduled_at: float, timeout: float, delay_s: float = 0
+    ) -> None:
         self.check_monitor.send_with_options(
             args=(uid, generation, scheduled_at),
             time_limit=int((timeout + 5) * 1000),
@@ -34,7 +36,9 @@ class Actors:
         )
 
 
-def register_actors(broker: dramatiq.Broker, rt: Runtime, hooks: list[TransitionHook] | None = None) -> Actors:
+def register_actors(
+    broker: dramatiq.Broker, rt: Runtime, hooks: list[TransitionHook] | None = None
+) -> Actors:
     hook_list: list[TransitionHook] = list(hooks or [])
     holder: dict[str, Actors] = {}
 
@@ -46,22 +50,36 @@ def register_actors(broker: dramatiq.Broker, rt: Runtime, hooks: list[Transition
             timeout = entry.spec.timeout if entry else 10.0
             acts.enqueue_check(u, gen, rt.clock().timestamp() + wait, timeout, delay_s=wait)
 
-        checks.check_monitor(rt, uid, generation, scheduled_at,
-                                    on_transition=lambda tid: acts.handle_transition.send(tid),
-                                    retry_later=retry_later)  # fmt: skip
+        checks.check_monitor(
+            rt,
+            uid,
+            generation,
+            scheduled_at,
+            on_transition=lambda tid: acts.handle_transition.send(tid),
+            retry_later=retry_later,
+        )
 
     def _transition(transition_id: int) -> None:
         transitions.handle_transition(rt, transition_id, hook_list)
 
     check_actor = dramatiq.actor(
-        _check, actor_name="check_monitor", queue_name=CHECK_QUEUE, broker=broker, max_retries=0,
-        time_limit=320_000, max_age=3_600_000,
-    )  # fmt: skip
+        actor_name="check_monitor",
+        queue_name=CHECK_QUEUE,
+        broker=broker,
+        max_retries=0,
+        time_limit=320_000,
+        max_age=3_600_000,
+    )(_check)
     transition_actor = dramatiq.actor(
-        _transition, actor_name="handle_transition", queue_name=ALERT_QUEUE, broker=broker, max_retries=8,
-        min_backoff=500, max_backoff=60_000, time_limit=120_000,
-    )  # fmt: skip
-    acts = Actors(broker, check_actor, transition_actor, hook_list)
+        actor_name="handle_transition",
+        queue_name=ALERT_QUEUE,
+        broker=broker,
+        max_retries=8,
+        min_backoff=500,
+        max_backoff=60_000,
+        time_limit=120_000,
+    )(_transition)
+    acts = Actors(broker, rt, check_actor, transition_actor, hook_list)
     holder["a"] = acts
     return acts
 

@@ -22,7 +22,7 @@ from app.store import Recorded
 
 log = logging.getLogger(__name__)
 
-GUARD_MARGIN_S = 30.0
+GUARD_MARGIN_S = 10.0
 RECORD_DEADLINE_S = 60.0
 
 
@@ -31,8 +31,9 @@ def guard_ttl(timeout: float) -> float:
     return timeout + GUARD_MARGIN_S
 
 
-def record_with_retry(rt: Runtime, uid: str, result: CheckResult, decide: Callable[..., Any],
-                      now: datetime) -> Recorded | None:  # fmt: skip
+def record_with_retry(
+    rt: Runtime, uid: str, result: CheckResult, decide: Callable[..., Any], now: datetime
+) -> Recorded | None:
     """A database outage makes the worker wait and retry (bounded), not drop the result."""
     delay, deadline = 0.2, time.monotonic() + RECORD_DEADLINE_S
     while True:
@@ -47,18 +48,34 @@ def record_with_retry(rt: Runtime, uid: str, result: CheckResult, decide: Callab
             delay = min(delay * 2, 5.0)
 
 
-def check_monitor(rt: Runtime, uid: str, generation: int, scheduled_at: float,
-                  on_transition: Callable[[int], None],
-                  retry_later: Callable[[str, int, float], None]) -> str | None:  # fmt: skip
+def check_monitor(
+    rt: Runtime,
+    uid: str,
+    generation: int,
+    scheduled_at: float,
+    on_transition: Callable[[int], object],
+    retry_later: Callable[[str, int, float], None],
+) -> str | None:
     """Returns the new state (for tests and logs), or None when the monitor is gone or disabled."""
     entry = rt.catalog.monitor(uid)
     if entry is None or not entry.spec.enabled:
         rt.guard.release(uid)
         return None
     spec = entry.spec
-    ctx = CheckContext(uid=uid, name=entry.name, namespace=entry.namespace, secrets=rt.secrets,
-                       session=rt.session(), clock=rt.clock, kube=rt.kube, store=rt.store)  # fmt: skip
+    ctx = CheckContext(
+        uid=uid,
+        name=entry.name,
+        namespace=entry.namespace,
+        secrets=rt.secrets,
+        session=rt.session(),
+        clock=rt.clock,
+        kube=rt.kube,
+        store=rt.store,
+    )
     result = run_check(spec, ctx)
+    if result.details.get("noop"):  # a push monitor whose deadline has not passed
+        rt.guard.release(uid)
+        return None
     now = rt.clock()
     maintenance = rt.in_maintenance(entry, now)
     policy = RetryPolicy(retries=spec.retries, upside_down=spec.upsideDown)

@@ -8,6 +8,7 @@ edit never stops a working monitor); a file that is gone removes its objects.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from pathlib import Path
 
@@ -90,6 +91,12 @@ class FolderController:
         else:
             ready, reason, message = True, "Active", ""
         status = resource_status(current.status, valid, problems, current.generation, ready, reason, message)
+        spec = current.spec or {}
+        if rec.kind == "Monitor" and spec.get("type") == "push":
+            if (spec.get("push") or {}).get("tokenSecretRef"):
+                status.pop("pushToken", None)
+            elif not status.get("pushToken"):
+                status["pushToken"] = secrets.token_urlsafe(24)  # shown to its owner, as Uptime Kuma does
         self.store.resources.set_status(rec.uid, status)
 
     def _run(self) -> None:

@@ -31,8 +31,15 @@ def merge_conditions(old: list[dict[str, Any]], new: list[dict[str, Any]], now: 
     return out
 
 
-def resource_status(old: dict[str, Any], valid: bool, problems: list[str], generation: int,
-                    ready: bool, ready_reason: str, ready_message: str = "") -> dict[str, Any]:  # fmt: skip
+def resource_status(
+    old: dict[str, Any],
+    valid: bool,
+    problems: list[str],
+    generation: int,
+    ready: bool,
+    ready_reason: str,
+    ready_message: str = "",
+) -> dict[str, Any]:
     conds = [
         condition("Valid", valid, "SpecValid" if valid else "InvalidSpec", "; ".join(problems), generation),
         condition("Reconciled", True, "Cached", "", generation),

@@ -10,6 +10,8 @@ from app.catalog import Catalog
 from app.http.errors import handle_unexpected, serialize_error
 from app.http.monitors import MonitorDetail, MonitorHeartbeats, MonitorList
 from app.http.pages import Dashboard
+from app.http.push import PushEndpoint
+from app.http.push import register as register_push
 from app.store import Store
 
 
@@ -34,7 +36,12 @@ class NotFoundSink:
         raise falcon.HTTPNotFound(title="Not found", description=f"no route for {req.method} {req.path}")
 
 
-def create_app(store: Store, catalog: Catalog, broker_ok: Callable[[], bool] = lambda: True) -> falcon.App:
+def create_app(
+    store: Store,
+    catalog: Catalog,
+    broker_ok: Callable[[], bool] = lambda: True,
+    push: PushEndpoint | None = None,
+) -> falcon.App:
     app = falcon.App()
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(serialize_error)
@@ -45,5 +52,7 @@ def create_app(store: Store, catalog: Catalog, broker_ok: Callable[[], bool] = l
     app.add_route("/api/v1/monitors/{namespace}/{name}", MonitorDetail(store, catalog))
     app.add_route("/api/v1/monitors/{namespace}/{name}/heartbeats", MonitorHeartbeats(store, catalog))
     app.add_route("/", Dashboard(store, catalog))
+    if push is not None:
+        register_push(app, push)
     app.add_sink(NotFoundSink(), prefix="/api/")
     return app

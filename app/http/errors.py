@@ -19,7 +19,9 @@ def serialize_error(req: falcon.Request, resp: falcon.Response, exc: falcon.HTTP
     resp.text = json.dumps({"error": body})
 
 
-def handle_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict[str, Any]) -> None:
+def handle_unexpected(
+    req: falcon.Request, resp: falcon.Response, ex: Exception, params: dict[str, Any]
+) -> None:
     if isinstance(ex, falcon.HTTPError | falcon.HTTPStatus):
         raise ex
     log.exception("unhandled error on %s %s", req.method, req.path)

@@ -24,9 +24,13 @@ class Dashboard:
         counts = {s: sum(1 for i in items if i["state"] == s) for s in order}
         problems = [
             f"{r.kind} {r.namespace}/{r.name}: "
-            + "; ".join(c.get("message", "") for c in r.status.get("conditions", []) if c.get("type") == "Valid")
+            + "; ".join(
+                c.get("message", "") for c in r.status.get("conditions", []) if c.get("type") == "Valid"
+            )
             for r in self.store.resources.list()
             if not r.valid
         ]
         resp.content_type = falcon.MEDIA_HTML
-        resp.text = templates.get_template("dashboard.html").render(monitors=items, counts=counts, problems=problems)
+        resp.text = templates.get_template("dashboard.html").render(
+            monitors=items, counts=counts, problems=problems
+        )

@@ -56,7 +56,7 @@ def format_duration(seconds: float) -> str:
         return "0s"
     if seconds < 1:
         return f"{round(seconds * 1000)}ms"
-    out, rest = [], int(round(seconds))
+    out, rest = [], round(seconds)
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if rest >= size:
             out.append(f"{rest // size}{unit}")

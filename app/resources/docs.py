@@ -73,8 +73,13 @@ def render() -> str:
         schema = model.model_json_schema(by_alias=True, mode="validation")
         defs = schema.get("$defs", {})
         scope = "namespaced" if info.namespaced else "cluster-scoped"
-        out += [f"## {info.kind}", "", f"{scope}; plural `{info.plural}`; short names "
-                f"{', '.join(f'`{s}`' for s in info.short_names) or '—'}.", ""]  # fmt: skip
+        out += [
+            f"## {info.kind}",
+            "",
+            f"{scope}; plural `{info.plural}`; short names "
+            f"{', '.join(f'`{s}`' for s in info.short_names) or '—'}.",
+            "",
+        ]
         doc = (model.__doc__ or "").strip()
         if doc:
             out += [doc, ""]

@@ -48,9 +48,22 @@ def expand_item(template: dict[str, Any], item: MonitorSetItem) -> MonitorSpec:
 
 
 PROVIDER_TYPES = (
-    "slack", "discord", "telegram", "smtp", "webhook", "gotify", "pushover", "apprise",
-    "teams", "mattermost", "googlechat", "matrix", "ntfy", "pagerduty", "opsgenie",
-)  # fmt: skip
+    "slack",
+    "discord",
+    "telegram",
+    "smtp",
+    "webhook",
+    "gotify",
+    "pushover",
+    "apprise",
+    "teams",
+    "mattermost",
+    "googlechat",
+    "matrix",
+    "ntfy",
+    "pagerduty",
+    "opsgenie",
+)
 
 
 class NotificationProviderSpec(Model):
@@ -58,9 +71,22 @@ class NotificationProviderSpec(Model):
 
     model_config = Model.model_config | {"extra": "allow"}
     type: Literal[
-        "slack", "discord", "telegram", "smtp", "webhook", "gotify", "pushover", "apprise",
-        "teams", "mattermost", "googlechat", "matrix", "ntfy", "pagerduty", "opsgenie",
-    ]  # fmt: skip
+        "slack",
+        "discord",
+        "telegram",
+        "smtp",
+        "webhook",
+        "gotify",
+        "pushover",
+        "apprise",
+        "teams",
+        "mattermost",
+        "googlechat",
+        "matrix",
+        "ntfy",
+        "pagerduty",
+        "opsgenie",
+    ]
     enabled: bool = True
 
     @model_validator(mode="after")
@@ -86,12 +112,16 @@ class MessageTemplate(Model):
 Trigger = Literal["down", "up", "flapping", "certificateExpiring"]
 
 
+def _default_triggers() -> list[Trigger]:
+    return ["down", "up"]
+
+
 class NotificationPolicySpec(Model):
     priority: int = 100
     monitorSelector: LabelSelector = Field(default_factory=LabelSelector)
     namespaces: list[str] = Field(default_factory=list, description="empty = the policy's own namespace")
     monitorNames: list[str] = Field(default_factory=list)
-    triggers: list[Trigger] = Field(default_factory=lambda: ["down", "up"])
+    triggers: list[Trigger] = Field(default_factory=_default_triggers)
     providers: list[ObjectRef] = Field(min_length=1)
     dedupWindow: Duration = 0.0
     repeatInterval: Duration = 0.0

@@ -46,7 +46,9 @@ def manifest_files(root: Path) -> list[Path]:
     if root.is_file():
         return [root]
     return sorted(
-        p for p in root.rglob("*") if p.suffix in MANIFEST_SUFFIXES and p.is_file() and not p.name.startswith(".")
+        p
+        for p in root.rglob("*")
+        if p.suffix in MANIFEST_SUFFIXES and p.is_file() and not p.name.startswith(".")
     )
 
 
@@ -108,8 +110,10 @@ def load_folder(root: str | os.PathLike[str], default_namespace: str = "default"
                 if key in seen:
                     raise ResourceError(
                         [Problem("metadata.name", f"declared twice; first in {seen[key]}")],
-                        res.kind, res.name, res.namespace,
-                    )  # fmt: skip
+                        res.kind,
+                        res.name,
+                        res.namespace,
+                    )
                 seen[key] = source
                 snap.resources.append(res)
                 if res.kind == "MonitorSet":
@@ -117,9 +121,15 @@ def load_folder(root: str | os.PathLike[str], default_namespace: str = "default"
                         ckey = ("Monitor", child.namespace, child.name)
                         if ckey in seen:
                             raise ResourceError(
-                                [Problem("spec.items", f"Monitor {child.name} already declared in {seen[ckey]}")],
-                                res.kind, res.name, res.namespace,
-                            )  # fmt: skip
+                                [
+                                    Problem(
+                                        "spec.items", f"Monitor {child.name} already declared in {seen[ckey]}"
+                                    )
+                                ],
+                                res.kind,
+                                res.name,
+                                res.namespace,
+                            )
                         seen[ckey] = source
                         snap.resources.append(child)
             except ResourceError as exc:

@@ -47,7 +47,10 @@ class HttpBody(Model):
     @model_validator(mode="after")
     def _one(self) -> HttpBody:
         form = self.form is not None or self.formFrom is not None
-        if sum(x for x in (self.json_ is not None, self.text is not None, form, self.valueFrom is not None)) != 1:
+        if (
+            sum(x for x in (self.json_ is not None, self.text is not None, form, self.valueFrom is not None))
+            != 1
+        ):
             raise ValueError("give exactly one of json, text, form (and/or formFrom) or valueFrom")
         return self
 

@@ -34,18 +34,30 @@ KINDS: dict[str, KindInfo] = {
         KindInfo("KubeKumaSettings", "kubekumasettings", kinds.KubeKumaSettingsSpec, False, ("kksettings",)),
         KindInfo("Monitor", "monitors", MonitorSpec, short_names=("mon", "kkm")),
         KindInfo("MonitorSet", "monitorsets", kinds.MonitorSetSpec, short_names=("monset",)),
-        KindInfo("NotificationProvider", "notificationproviders", kinds.NotificationProviderSpec,
-                 short_names=("notifprovider", "kknp")),
-        KindInfo("NotificationPolicy", "notificationpolicies", kinds.NotificationPolicySpec,
-                 short_names=("notifpolicy",)),
+        KindInfo(
+            "NotificationProvider",
+            "notificationproviders",
+            kinds.NotificationProviderSpec,
+            short_names=("notifprovider", "kknp"),
+        ),
+        KindInfo(
+            "NotificationPolicy",
+            "notificationpolicies",
+            kinds.NotificationPolicySpec,
+            short_names=("notifpolicy",),
+        ),
         KindInfo("StatusPage", "statuspages", kinds.StatusPageSpec, short_names=("statuspage", "sp")),
-        KindInfo("MaintenanceWindow", "maintenancewindows", kinds.MaintenanceWindowSpec,
-                 short_names=("maint", "mw")),
+        KindInfo(
+            "MaintenanceWindow",
+            "maintenancewindows",
+            kinds.MaintenanceWindowSpec,
+            short_names=("maint", "mw"),
+        ),
         KindInfo("Silence", "silences", kinds.SilenceSpec, short_names=("silence",)),
         KindInfo("LocalUser", "localusers", kinds.LocalUserSpec, short_names=("kkuser",)),
         KindInfo("ApiKey", "apikeys", kinds.ApiKeySpec, short_names=("kkapikey",)),
     )
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +156,9 @@ def parse_resource(doc: Any, default_namespace: str = "default", source: str = "
     api_version = doc.get("apiVersion")
     if kind not in KINDS:
         known = ", ".join(KINDS)
-        raise ResourceError([Problem("kind", f"unknown kind {kind!r}; expected one of {known}")], str(kind), name)
+        raise ResourceError(
+            [Problem("kind", f"unknown kind {kind!r}; expected one of {known}")], str(kind), name
+        )
     info = KINDS[kind]
     if api_version != FULL_API_VERSION:
         problems.append(Problem("apiVersion", f"must be {FULL_API_VERSION} (got {api_version!r})"))

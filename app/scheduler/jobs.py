@@ -88,6 +88,7 @@ class MonitorScheduler:
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
         self._leading = False
+        self._synced_revision = -1
 
     # -- leadership ---------------------------------------------------------------------------
     def start(self, leading: bool = False) -> None:
@@ -96,8 +97,13 @@ class MonitorScheduler:
         self._sched.start(paused=not leading)
         self._leading = leading
         for name, every, fn in self.periodic:
-            self._sched.add_job(fn, IntervalTrigger(seconds=every, timezone=UTC), id=f"periodic:{name}",
-                                name=name, misfire_grace_time=max(1, int(every)))  # fmt: skip
+            self._sched.add_job(
+                fn,
+                IntervalTrigger(seconds=every, timezone=UTC),
+                id=f"periodic:{name}",
+                name=name,
+                misfire_grace_time=max(1, int(every)),
+            )
         self._poller = threading.Thread(target=self._follow, name="scheduler-follow", daemon=True)
         self._poller.start()
 
@@ -126,14 +132,18 @@ class MonitorScheduler:
     def _follow(self) -> None:
         while not self._stop.wait(self.poll_interval):
             try:
-                if self.catalog.refresh():
+                # The catalog is shared (web, workers): compare revisions rather than trusting
+                # refresh()'s "changed" answer, which another reader may already have taken.
+                self.catalog.refresh()
+                if self.catalog.revision != self._synced_revision:
                     self.sync()
             except Exception:
                 log.exception("scheduler: cannot read the resource cache; will retry")
 
     def sync(self) -> tuple[int, int, int]:
         """Make the jobs match the enabled monitors. Returns (added, changed, removed)."""
-        wanted: dict[str, MonitorEntry] = {m.uid: m for m in self.catalog.monitors() if m.spec.enabled}
+        self._synced_revision, monitors = self.catalog.snapshot()
+        wanted: dict[str, MonitorEntry] = {m.uid: m for m in monitors if m.spec.enabled}
         added = changed = removed = 0
         for uid in list(self._shapes):
             if uid not in wanted:
@@ -151,8 +161,15 @@ class MonitorScheduler:
             )
             grace = max(1, int(min(shape.interval / 2, 30)))
             if old is None:
-                self._sched.add_job(self._tick, trigger, args=(uid,), id=uid, name=entry.key,
-                                    misfire_grace_time=grace, replace_existing=True)  # fmt: skip
+                self._sched.add_job(
+                    self._tick,
+                    trigger,
+                    args=(uid,),
+                    id=uid,
+                    name=entry.key,
+                    misfire_grace_time=grace,
+                    replace_existing=True,
+                )
                 added += 1
             else:
                 self._sched.reschedule_job(uid, trigger=trigger)

@@ -13,6 +13,7 @@ from pony.orm import db_session
 from app.store.checks import CheckRepo, HeartbeatView, Recorded, StateView
 from app.store.db import Migration, StoreError, open_database, schema_version
 from app.store.incidents import IncidentRepo, IncidentView, TransitionView
+from app.store.push import PushRepo
 from app.store.resources import ResourceRecord, ResourceRepo, SyncResult
 
 
@@ -23,6 +24,7 @@ class Store:
         self.resources = ResourceRepo(self.db)
         self.checks = CheckRepo(self.db, self.dialect)
         self.incidents = IncidentRepo(self.db)
+        self.push = PushRepo(self.db)
 
     def ping(self) -> bool:
         """True when the database answers (for /readyz)."""

@@ -33,10 +33,15 @@ class HeartbeatView:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "time": self.time, "state": self.state, "ok": self.ok,
-            "latencyMs": self.latency_ms, "reason": self.reason, "failure": self.failure,
+            "id": self.id,
+            "time": self.time,
+            "state": self.state,
+            "ok": self.ok,
+            "latencyMs": self.latency_ms,
+            "reason": self.reason,
+            "failure": self.failure,
             "details": self.details or {},
-        }  # fmt: skip
+        }
 
 
 @dataclass(slots=True)
@@ -53,7 +58,8 @@ class StateView:
 
 
 _UPSERT_ROLLUP = (
-    "INSERT INTO kk_uptime (monitor_uid, resolution, bucket, up, down, maintenance, latency_sum, latency_count) "
+    "INSERT INTO kk_uptime "
+    "(monitor_uid, resolution, bucket, up, down, maintenance, latency_sum, latency_count) "
     "VALUES ($uid, $res, $bucket, $up, $down, $mnt, $lsum, $lcnt) "
     "ON CONFLICT (monitor_uid, resolution, bucket) DO UPDATE SET "
     "up = kk_uptime.up + excluded.up, down = kk_uptime.down + excluded.down, "
@@ -102,9 +108,15 @@ class CheckRepo:
             failure = snap.failure.value if snap.failure else None
             details = result.details or None
             hb = db.Heartbeat(
-                monitor_uid=uid, time=t, state=snap.state.value, ok=decision.ok,
-                latency_ms=result.latency_ms, reason=snap.reason[:2000], failure=failure, details=details,
-            )  # fmt: skip
+                monitor_uid=uid,
+                time=t,
+                state=snap.state.value,
+                ok=decision.ok,
+                latency_ms=result.latency_ms,
+                reason=snap.reason[:2000],
+                failure=failure,
+                details=details,
+            )
             if row is None:
                 row = db.MonitorStateRow(uid=uid, state=snap.state.value, since=to_db(snap.since))
             row.state = snap.state.value
@@ -119,9 +131,13 @@ class CheckRepo:
             transition = None
             if decision.changed:
                 transition = db.Transition(
-                    monitor_uid=uid, from_state=decision.previous.value if decision.previous else None,
-                    to_state=snap.state.value, at=t, reason=snap.reason[:2000], failure=failure,
-                )  # fmt: skip
+                    monitor_uid=uid,
+                    from_state=decision.previous.value if decision.previous else None,
+                    to_state=snap.state.value,
+                    at=t,
+                    reason=snap.reason[:2000],
+                    failure=failure,
+                )
             db.flush()
             up = 1 if snap.state == State.UP else 0
             mnt = 1 if snap.state == State.MAINTENANCE else 0
@@ -129,10 +145,19 @@ class CheckRepo:
             lsum = float(result.latency_ms or 0.0)
             lcnt = 1 if result.latency_ms is not None else 0
             for res, bucket in buckets(t):
-                db.execute(_UPSERT_ROLLUP, {
-                    "uid": uid, "res": res, "bucket": bucket, "up": up, "down": down, "mnt": mnt,
-                    "lsum": lsum, "lcnt": lcnt,
-                })  # fmt: skip
+                db.execute(
+                    _UPSERT_ROLLUP,
+                    {
+                        "uid": uid,
+                        "res": res,
+                        "bucket": bucket,
+                        "up": up,
+                        "down": down,
+                        "mnt": mnt,
+                        "lsum": lsum,
+                        "lcnt": lcnt,
+                    },
+                )
             return Recorded(decision, hb.id, transition.id if transition else None)
 
     def heartbeats(self, uid: str, limit: int = 50, before: int | None = None) -> list[HeartbeatView]:
@@ -143,7 +168,9 @@ class CheckRepo:
                 q = q.filter(lambda h: h.id < before)
             rows = q.order_by(lambda h: desc(h.id))[:limit]
             return [
-                HeartbeatView(h.id, iso(h.time), h.state, h.ok, h.latency_ms, h.reason or "", h.failure, h.details)
+                HeartbeatView(
+                    h.id, iso(h.time), h.state, h.ok, h.latency_ms, h.reason or "", h.failure, h.details
+                )
                 for h in rows
             ]
 
@@ -151,7 +178,9 @@ class CheckRepo:
         with db_session:
             if uid is None:
                 return int(self.db.select("SELECT COUNT(*) FROM kk_heartbeats")[0])
-            return int(self.db.select("SELECT COUNT(*) FROM kk_heartbeats WHERE monitor_uid = $uid", {"uid": uid})[0])
+            return int(
+                self.db.select("SELECT COUNT(*) FROM kk_heartbeats WHERE monitor_uid = $uid", {"uid": uid})[0]
+            )
 
     def states(self, uids: list[str] | None = None) -> dict[str, StateView]:
         with db_session:
@@ -159,9 +188,16 @@ class CheckRepo:
             rows = list(q) if uids is None else [r for r in q if r.uid in set(uids)]
             return {
                 r.uid: StateView(
-                    r.uid, r.state, from_db(r.since), from_db(r.last_check_at), r.latency_ms,
-                    r.reason or "", r.failure, r.details, r.checks,
-                )  # fmt: skip
+                    r.uid,
+                    r.state,
+                    from_db(r.since),
+                    from_db(r.last_check_at),
+                    r.latency_ms,
+                    r.reason or "",
+                    r.failure,
+                    r.details,
+                    r.checks,
+                )
                 for r in rows
             }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+
 from pony.orm import Database, Json, Optional, PrimaryKey, Required, composite_index, composite_key
 
 

@@ -38,18 +38,28 @@ class IncidentView:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "monitorUid": self.monitor_uid, "openedAt": iso(self.opened_at),
-            "closedAt": iso(self.closed_at), "open": self.closed_at is None,
-            "durationSeconds": self.duration_s, "firstReason": self.first_reason,
-            "lastReason": self.last_reason, "failure": self.failure,
-        }  # fmt: skip
+            "id": self.id,
+            "monitorUid": self.monitor_uid,
+            "openedAt": iso(self.opened_at),
+            "closedAt": iso(self.closed_at),
+            "open": self.closed_at is None,
+            "durationSeconds": self.duration_s,
+            "firstReason": self.first_reason,
+            "lastReason": self.last_reason,
+            "failure": self.failure,
+        }
 
 
 def _incident(r: Any) -> IncidentView:
     return IncidentView(
-        r.id, r.monitor_uid, from_db(r.opened_at), from_db(r.closed_at),  # type: ignore[arg-type]
-        r.first_reason or "", r.last_reason or "", r.failure,
-    )  # fmt: skip
+        r.id,
+        r.monitor_uid,
+        from_db(r.opened_at),
+        from_db(r.closed_at),
+        r.first_reason or "",
+        r.last_reason or "",
+        r.failure,
+    )
 
 
 class IncidentRepo:
@@ -70,9 +80,14 @@ class IncidentRepo:
                 return None
             row.claimed_at, row.claimed_by = t, worker
             return TransitionView(
-                row.id, row.monitor_uid, row.from_state, row.to_state, from_db(row.at),  # type: ignore[arg-type]
-                row.reason or "", row.failure,
-            )  # fmt: skip
+                row.id,
+                row.monitor_uid,
+                row.from_state,
+                row.to_state,
+                from_db(row.at),
+                row.reason or "",
+                row.failure,
+            )
 
     def mark_handled(self, transition_id: int, now: datetime) -> None:
         with db_session:
@@ -87,8 +102,9 @@ class IncidentRepo:
             q = select(t.id for t in self.db.Transition if t.handled_at is None and t.at < cut)
             return list(q.order_by(1)[:limit])
 
-    def open_incident(self, monitor_uid: str, at: datetime, reason: str, failure: str | None,
-                      transition_id: int) -> IncidentView:  # fmt: skip
+    def open_incident(
+        self, monitor_uid: str, at: datetime, reason: str, failure: str | None, transition_id: int
+    ) -> IncidentView:
         """Open an incident, or return the one already open (idempotent on redelivery)."""
         with db_session:
             cur = self.db.Incident.get(open_key=monitor_uid)
@@ -96,9 +112,14 @@ class IncidentRepo:
                 cur.last_reason = reason[:2000]
                 return _incident(cur)
             row = self.db.Incident(
-                monitor_uid=monitor_uid, open_key=monitor_uid, opened_at=to_db(at), first_reason=reason[:2000],
-                last_reason=reason[:2000], failure=failure, opened_by=transition_id,
-            )  # fmt: skip
+                monitor_uid=monitor_uid,
+                open_key=monitor_uid,
+                opened_at=to_db(at),
+                first_reason=reason[:2000],
+                last_reason=reason[:2000],
+                failure=failure,
+                opened_by=transition_id,
+            )
             self.db.flush()
             return _incident(row)
 
@@ -123,7 +144,9 @@ class IncidentRepo:
             cur = self.db.Incident.get(open_key=monitor_uid)
             return _incident(cur) if cur else None
 
-    def list(self, monitor_uid: str | None = None, open_only: bool = False, limit: int = 100) -> list[IncidentView]:
+    def list(
+        self, monitor_uid: str | None = None, open_only: bool = False, limit: int = 100
+    ) -> list[IncidentView]:
         with db_session:
             q = select(i for i in self.db.Incident)
             if monitor_uid:

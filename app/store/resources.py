@@ -93,11 +93,21 @@ class ResourceRepo:
                 if row is None:
                     rev = rev or self._bump()
                     self.Row(
-                        uid=rec.uid, kind=rec.kind, namespace=rec.namespace, name=rec.name,
-                        generation=rec.generation, spec=rec.spec, labels=rec.labels, valid=rec.valid,
-                        spec_hash=rec.spec_hash, source=rec.source, owner=rec.owner,
-                        status=rec.status, revision=rev, updated_at=now,
-                    )  # fmt: skip
+                        uid=rec.uid,
+                        kind=rec.kind,
+                        namespace=rec.namespace,
+                        name=rec.name,
+                        generation=rec.generation,
+                        spec=rec.spec,
+                        labels=rec.labels,
+                        valid=rec.valid,
+                        spec_hash=rec.spec_hash,
+                        source=rec.source,
+                        owner=rec.owner,
+                        status=rec.status,
+                        revision=rev,
+                        updated_at=now,
+                    )
                     out.changed.append(rec.uid)
                     continue
                 # An invalid record never replaces the stored (last valid) spec_hash, so it is
@@ -138,11 +148,21 @@ class ResourceRepo:
             rev = self._bump()
             if row is None:
                 self.Row(
-                    uid=rec.uid, kind=rec.kind, namespace=rec.namespace, name=rec.name,
-                    generation=rec.generation, spec=rec.spec, labels=rec.labels, valid=rec.valid,
-                    spec_hash=rec.spec_hash, source=rec.source, owner=rec.owner, status=rec.status,
-                    revision=rev, updated_at=now,
-                )  # fmt: skip
+                    uid=rec.uid,
+                    kind=rec.kind,
+                    namespace=rec.namespace,
+                    name=rec.name,
+                    generation=rec.generation,
+                    spec=rec.spec,
+                    labels=rec.labels,
+                    valid=rec.valid,
+                    spec_hash=rec.spec_hash,
+                    source=rec.source,
+                    owner=rec.owner,
+                    status=rec.status,
+                    revision=rev,
+                    updated_at=now,
+                )
                 return
             if rec.valid:
                 row.spec, row.labels, row.spec_hash = rec.spec, rec.labels, rec.spec_hash

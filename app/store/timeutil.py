@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 
 def to_db(dt: datetime) -> datetime:
     if dt.tzinfo is not None:
         dt = dt.astimezone(UTC).replace(tzinfo=None)
     return dt
+
+
+@overload
+def from_db(dt: datetime) -> datetime: ...
+
+
+@overload
+def from_db(dt: None) -> None: ...
 
 
 def from_db(dt: datetime | None) -> datetime | None:

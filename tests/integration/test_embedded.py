@@ -50,7 +50,11 @@ def system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Emb
         env = {"database_url": f"sqlite:///{tmp_path / 'kk.db'}"}
     else:
         ns = request.getfixturevalue("redis_ns")
-        env = {"database_url": request.getfixturevalue("pg_url"), "redis_url": REDIS_URL, "redis_namespace": ns}
+        env = {
+            "database_url": request.getfixturevalue("pg_url"),
+            "redis_url": REDIS_URL,
+            "redis_namespace": ns,
+        }
     settings = load_settings(manifests=str(manifests), listen="127.0.0.1:0", worker_threads=4, **env)
     sys_ = Embedded(settings)
     sys_.controller.poll_interval = 0.2  # type: ignore[union-attr]
@@ -74,21 +78,28 @@ def heartbeats(sys_: Embedded, name: str, limit: int = 100) -> list[dict[str, An
 def test_manifest_to_results_and_back(system: tuple[Embedded, Path]) -> None:
     sys_, folder = system
     with http_target() as target:
-        (folder / "web.yaml").write_text(MONITOR.format(name="web", interval="1s", url=target.url + "/health"))
+        (folder / "web.yaml").write_text(
+            MONITOR.format(name="web", interval="1s", url=target.url + "/health")
+        )
         wait_for("web UP", lambda: monitors(sys_).get("web", {}).get("state") == "UP")
         wait_for("3 heartbeats", lambda: len(heartbeats(sys_, "web")) >= 3)
         m = monitors(sys_)["web"]
         assert m["type"] == "http" and m["target"] == target.url + "/health"
         assert m["labels"] == {"team": "payments"}
-        assert {c["type"]: c["status"] for c in m["conditions"]} == {"Valid": "True", "Reconciled": "True",
-                                                                     "Ready": "True"}  # fmt: skip
+        assert {c["type"]: c["status"] for c in m["conditions"]} == {
+            "Valid": "True",
+            "Reconciled": "True",
+            "Ready": "True",
+        }
 
         # The target fails: DOWN with a reason a person can act on, and an incident opens.
         target.status = 500
         wait_for("web DOWN", lambda: monitors(sys_).get("web", {}).get("state") == "DOWN")
         assert "500" in monitors(sys_)["web"]["reason"]
-        detail = wait_for("an open incident", lambda: requests.get(sys_.url + "api/v1/monitors/shop/web",
-                                                                   timeout=5).json()["openIncident"])  # fmt: skip
+        detail = wait_for(
+            "an open incident",
+            lambda: requests.get(sys_.url + "api/v1/monitors/shop/web", timeout=5).json()["openIncident"],
+        )
         assert detail["open"] is True and "500" in detail["firstReason"]
 
         # Recovery closes it.
@@ -99,16 +110,22 @@ def test_manifest_to_results_and_back(system: tuple[Embedded, Path]) -> None:
         assert len(closed) == 1 and closed[0].closed_at is not None
 
         # Editing the manifest changes what is checked within 5 s.
-        (folder / "web.yaml").write_text(MONITOR.format(name="web", interval="1s", url=target.url + "/missing"))
+        (folder / "web.yaml").write_text(
+            MONITOR.format(name="web", interval="1s", url=target.url + "/missing")
+        )
         t0 = time.monotonic()
-        wait_for("the edit to apply", lambda: any("404" in h["reason"] for h in heartbeats(sys_, "web", 5)),
-                 timeout=8)  # fmt: skip
+        wait_for(
+            "the edit to apply",
+            lambda: any("404" in h["reason"] for h in heartbeats(sys_, "web", 5)),
+            timeout=8,
+        )
         assert time.monotonic() - t0 < 5.5
 
         # A broken manifest beside it gets Valid=False naming the field; the others keep running.
         (folder / "broken.yaml").write_text(MONITOR.format(name="broken", interval="soon", url=target.url))
-        broken = wait_for("the broken one in the cache",
-                          lambda: sys_.parts.store.resources.get("Monitor", "shop", "broken"))  # fmt: skip
+        broken = wait_for(
+            "the broken one in the cache", lambda: sys_.parts.store.resources.get("Monitor", "shop", "broken")
+        )
         valid = next(c for c in broken.status["conditions"] if c["type"] == "Valid")
         assert valid["status"] == "False" and valid["reason"] == "InvalidSpec"
         assert "spec.interval" in valid["message"] and "not a duration" in valid["message"]
@@ -146,5 +163,3 @@ def test_dashboard_and_readiness(system: tuple[Embedded, Path]) -> None:
         assert "web" in page.text and "1 up" in page.text
         ready = requests.get(sys_.url + "readyz", timeout=5).json()
         assert ready == {"status": "ok", "checks": {"database": True, "broker": True}}
-
-

@@ -36,7 +36,9 @@ class Cluster:
 
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen([sys.executable, "-m", "app.cli", *args], env=self.env, stdout=log, stderr=log)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", *args], env=self.env, stdout=log, stderr=log
+        )
         self.procs[name] = proc
         return proc
 
@@ -93,7 +95,9 @@ def test_scaled_out_processes_survive_a_killed_worker(cluster: tuple[Cluster, Pa
     with http_target() as target:
         names = [f"svc-{i}" for i in range(6)]
         for n in names:
-            (manifests / f"{n}.yaml").write_text(MONITOR.format(name=n, interval="1s", url=target.url + f"/{n}"))
+            (manifests / f"{n}.yaml").write_text(
+                MONITOR.format(name=n, interval="1s", url=target.url + f"/{n}")
+            )
         c.start("controller", "controller")
         c.start("scheduler", "scheduler")
         c.start("worker-1", "worker")
@@ -124,5 +128,3 @@ def test_scaled_out_processes_survive_a_killed_worker(cluster: tuple[Cluster, Pa
         assert time.time() - killed_at < 40
         for proc in ("controller", "scheduler", "worker-2", "web"):
             assert c.procs[proc].poll() is None, f"{proc} died:\n{c.log(proc)[-2000:]}"
-
-
