@@ -96,7 +96,7 @@ def load_settings(**overrides: Any) -> Settings:
         lines = []
         for err in exc.errors():
             name = "KUBEKUMA_" + str(err["loc"][0]).upper() if err["loc"] else "KUBEKUMA_?"
-            lines.append(f"{name}: {err['msg']}")
+            lines.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
         raise ConfigError("; ".join(lines)) from None
 
 

@@ -1,0 +1,109 @@
+"""The command line as a user meets it: --help, validate, and configuration errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_examples_validate_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(ROOT / "examples")]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("valid:") and "Monitor" in err and "0 problem(s)" in err
+
+
+def test_validate_prints_file_kind_name_field_and_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "bad.yaml").write_text(
+        "apiVersion: kubekuma.io/v1alpha1\nkind: Monitor\nmetadata: {name: api, namespace: shop}\n"
+        "spec: {type: http, interval: 5 minutes, http: {url: 'ftp://x'}}\n"
+        "---\n"
+        "apiVersion: kubekuma.io/v1alpha1\nkind: Monitr\nmetadata: {name: typo}\n"
+    )
+    (tmp_path / "broken.yml").write_text("kind: [unclosed\n")
+    assert main(["validate", str(tmp_path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert (
+        "sub/bad.yaml#0: Monitor shop/api: spec.interval: '5 minutes' is not a duration; "
+        "use a number with ms, s, m, h, d or w, e.g. 30s" in out
+    )
+    assert (
+        "sub/bad.yaml#0: Monitor shop/api: spec.http.url: must be an absolute http or https URL with a host"
+        in out
+    )
+    assert any(line.startswith("sub/bad.yaml#1: Monitr ") and "unknown kind 'Monitr'" in line for line in out)
+    assert any(line.startswith("broken.yml: ") and "not valid YAML" in line for line in out)
+
+
+def test_validate_missing_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "/nonexistent/kk"]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_config_error_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KUBEKUMA_DATABASE_URL", "mysql://nope")
+    monkeypatch.setenv("KUBEKUMA_LISTEN", "8080")
+    assert main(["web"]) == 2
+    assert capsys.readouterr().err == (
+        "kubekuma: configuration error: KUBEKUMA_DATABASE_URL: must start with sqlite:// or postgresql://; "
+        "KUBEKUMA_LISTEN: must be HOST:PORT, e.g. 127.0.0.1:8080\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["run", "web", "worker", "scheduler", "controller", "validate"])
+def test_help_for_every_command(command: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "app.cli", command, "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
+    assert out.startswith("usage: kubekuma " + command)
+
+
+def test_run_prints_the_dashboard_url(tmp_path: Path) -> None:
+    """`kubekuma run` as `make run` starts it: on SQLite, the in-memory broker and examples/."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "run",
+            "--manifests",
+            str(ROOT / "examples"),
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            f"sqlite:///{tmp_path / 'kk.db'}",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("KubeKuma ") and "Dashboard: http://127.0.0.1:" in line
+        import requests
+
+        url = line.split("Dashboard: ")[1].strip()
+        assert requests.get(url + "healthz", timeout=5).json() == {"status": "ok"}
+        body = requests.get(url + "api/v1/monitors", timeout=5).json()
+        assert {"kubekuma-web", "legacy-billing", "edge-web"} <= {m["name"] for m in body["items"]}
+    finally:
+        proc.terminate()
+        assert proc.wait(15) == 0
