@@ -38,8 +38,8 @@ def parse_duration(value: Any) -> float:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("a duration is a string such as 30s, 5m or 1h")
     text = value.strip()
-    if text == "0":
-        return 0.0
+    if re.fullmatch(r"\d+(\.\d+)?", text):  # a bare number means seconds, quoted or not
+        return float(text)
     pos, total = 0, 0.0
     for match in _DURATION.finditer(text):
         if match.start() != pos:

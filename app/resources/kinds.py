@@ -183,11 +183,15 @@ class MaintenanceWindowSpec(Model):
             return v
         from dateutil.rrule import rrulestr
 
-        try:
-            rrulestr(v, dtstart=datetime(2000, 1, 1))
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"not an RFC 5545 RRULE: {exc}") from None
-        return v
+        # UNTIL may be local (no Z) or UTC (Z, as calendar exports write it); accept either.
+        errors = []
+        for start in (datetime(2000, 1, 1), datetime(2000, 1, 1, tzinfo=UTC)):
+            try:
+                rrulestr(v, dtstart=start)
+                return v
+            except (ValueError, TypeError) as exc:
+                errors.append(str(exc))
+        raise ValueError(f"not an RFC 5545 RRULE: {errors[0]}")
 
 
 class Matcher(Model):

@@ -74,7 +74,11 @@ def _documents(path: Path) -> Iterator[tuple[int, Any]]:
 def _secret_data(doc: dict[str, Any]) -> dict[str, str]:
     data: dict[str, str] = {}
     for k, v in (doc.get("data") or {}).items():
-        data[k] = base64.b64decode(str(v)).decode()
+        try:
+            data[k] = base64.b64decode(str(v), validate=True).decode()
+        except (ValueError, UnicodeDecodeError):
+            # Say which key, never what is in it.
+            raise ValueError(f"data.{k} is not base64-encoded UTF-8 text") from None
     for k, v in (doc.get("stringData") or {}).items():
         data[k] = str(v)
     return data

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from app.resources.common import Duration, Model, NameValue, SecretKeyRef, ValueFrom
 
@@ -97,7 +97,9 @@ class HttpSpec(Model):
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
     headers: list[NameValue] = Field(default_factory=list)
     body: HttpBody | None = None
-    acceptedStatusCodes: list[str] = Field(default_factory=lambda: ["200-299"])
+    acceptedStatusCodes: list[
+        Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)]
+    ] = Field(default_factory=lambda: ["200-299"], description='codes or ranges, e.g. ["200-299", 301]')
     followRedirects: bool = True
     maxRedirects: int = Field(10, ge=0, le=50)
     tls: HttpTls = Field(default_factory=HttpTls)
@@ -122,6 +124,9 @@ class HttpSpec(Model):
         for item in v:
             if not _STATUS_RANGE.match(str(item)):
                 raise ValueError(f"{item!r} is not a status code or range like 200-299")
+            lo, _, hi = str(item).partition("-")
+            if hi and int(hi) < int(lo):
+                raise ValueError(f"{item!r} is a range from high to low; write {hi}-{lo}")
         return [str(i) for i in v]
 
     def accepts(self, status: int) -> bool:

@@ -15,6 +15,7 @@ from app.store.db import Migration, StoreError, open_database, schema_version
 from app.store.incidents import IncidentRepo, IncidentView, TransitionView
 from app.store.push import PushRepo
 from app.store.resources import ResourceRecord, ResourceRepo, SyncResult
+from app.store.rollups import RollupRepo
 
 
 class Store:
@@ -24,6 +25,7 @@ class Store:
         self.resources = ResourceRepo(self.db)
         self.checks = CheckRepo(self.db, self.dialect)
         self.incidents = IncidentRepo(self.db)
+        self.rollups = RollupRepo(self.db, self.dialect)
         self.push = PushRepo(self.db)
 
     def ping(self) -> bool:

@@ -1,0 +1,317 @@
+"""In-flight guards and leases, local and on a real Redis; the Elector stepped with a fake clock."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+
+from app.coord import Elector, LocalGuard, LocalLease, RedisGuard, RedisLease
+
+# --- in-flight guards ----------------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_local_guard_admits_one_check_at_a_time() -> None:
+    guard = LocalGuard(FakeClock())
+
+    assert guard.acquire("m1", ttl_s=30) is True
+    assert guard.acquire("m1", ttl_s=30) is False
+    assert guard.acquire("m2", ttl_s=30) is True  # other monitors are independent
+
+
+def test_local_guard_expires_by_itself() -> None:
+    clock = FakeClock()
+    guard = LocalGuard(clock)
+    guard.acquire("m1", ttl_s=30)
+
+    clock.now += 29.9
+    assert guard.acquire("m1", ttl_s=30) is False
+    clock.now += 0.1
+    assert guard.acquire("m1", ttl_s=30) is True
+
+
+def test_local_guard_release_and_extend() -> None:
+    clock = FakeClock()
+    guard = LocalGuard(clock)
+    guard.acquire("m1", ttl_s=30)
+
+    guard.release("m1")
+    assert guard.acquire("m1", ttl_s=30) is True
+
+    clock.now += 20
+    guard.extend("m1", ttl_s=30)  # now held until +50
+    clock.now += 25
+    assert guard.acquire("m1", ttl_s=30) is False
+    clock.now += 5
+    assert guard.acquire("m1", ttl_s=30) is True
+    guard.release("never-acquired")  # harmless
+
+
+@pytest.fixture
+def redis_guard(redis_client: redis.Redis, redis_ns: str) -> RedisGuard:
+    return RedisGuard(redis_client, prefix=f"{redis_ns}:inflight:")
+
+
+def test_redis_guard_admits_one_check_at_a_time(
+    redis_guard: RedisGuard, redis_client: redis.Redis, redis_ns: str
+) -> None:
+    other_process = RedisGuard(
+        redis.Redis(connection_pool=redis_client.connection_pool), f"{redis_ns}:inflight:"
+    )
+
+    assert redis_guard.acquire("m1", ttl_s=30) is True
+    assert other_process.acquire("m1", ttl_s=30) is False
+    assert redis_guard.acquire("m1", ttl_s=30) is False
+    assert other_process.acquire("m2", ttl_s=30) is True
+
+
+def test_redis_guard_mark_carries_its_ttl(
+    redis_guard: RedisGuard, redis_client: redis.Redis, redis_ns: str
+) -> None:
+    redis_guard.acquire("m1", ttl_s=30)
+
+    ttl_ms = redis_client.pttl(f"{redis_ns}:inflight:m1")
+
+    assert 29_000 < ttl_ms <= 30_000
+
+
+def test_redis_guard_expires_by_itself(redis_guard: RedisGuard) -> None:
+    assert redis_guard.acquire("m1", ttl_s=0.15) is True
+
+    time.sleep(0.25)
+
+    assert redis_guard.acquire("m1", ttl_s=30) is True
+
+
+def test_redis_guard_release_and_extend(
+    redis_guard: RedisGuard, redis_client: redis.Redis, redis_ns: str
+) -> None:
+    redis_guard.acquire("m1", ttl_s=5)
+    redis_guard.release("m1")
+    assert redis_guard.acquire("m1", ttl_s=5) is True
+
+    redis_guard.extend("m1", ttl_s=60)
+
+    assert 59_000 < redis_client.pttl(f"{redis_ns}:inflight:m1") <= 60_000
+    assert redis_guard.acquire("m1", ttl_s=5) is False
+
+
+# --- Redis leases ------------------------------------------------------------------------------------
+
+LEASE_S = 0.5
+
+
+@pytest.fixture
+def lease_pair(redis_client: redis.Redis, redis_ns: str) -> Iterator[tuple[RedisLease, RedisLease]]:
+    a = RedisLease(redis_client, redis_ns, "scheduler-a", lease_duration=LEASE_S)
+    b = RedisLease(redis_client, redis_ns, "scheduler-b", lease_duration=LEASE_S)
+    yield a, b
+    redis_client.delete(a.key)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 3.0, every: float = 0.05) -> float:
+    """Seconds it took for `condition` to hold; fails the test after `timeout`."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            pytest.fail(f"still not true after {timeout}s")
+        time.sleep(every)
+    return time.monotonic() - start
+
+
+def test_only_one_identity_holds_the_lease(lease_pair: tuple[RedisLease, RedisLease]) -> None:
+    a, b = lease_pair
+
+    assert a.try_acquire_or_renew() is True
+    assert b.try_acquire_or_renew() is False
+    assert a.holder() == b.holder() == "scheduler-a"
+
+
+def test_renewing_keeps_the_lease(lease_pair: tuple[RedisLease, RedisLease]) -> None:
+    a, b = lease_pair
+    a.try_acquire_or_renew()
+
+    for _ in range(3):  # 0.6 s in all: longer than the lease lasts without renewal
+        time.sleep(LEASE_S * 0.4)
+        assert a.try_acquire_or_renew() is True
+        assert b.try_acquire_or_renew() is False
+
+    assert a.holder() == "scheduler-a"
+
+
+def test_a_standby_takes_over_once_the_holder_stops_renewing(
+    lease_pair: tuple[RedisLease, RedisLease],
+) -> None:
+    a, b = lease_pair
+    a.try_acquire_or_renew()
+    start = time.monotonic()
+
+    waited = wait_until(b.try_acquire_or_renew)
+
+    assert time.monotonic() - start >= LEASE_S * 0.8  # not before the lease ran out
+    assert waited < LEASE_S + 1.0
+    assert b.holder() == "scheduler-b"
+    assert a.try_acquire_or_renew() is False  # the old holder cannot renew its way back
+
+
+def test_release_hands_over_at_once(lease_pair: tuple[RedisLease, RedisLease]) -> None:
+    a, b = lease_pair
+    a.try_acquire_or_renew()
+
+    a.release()
+
+    assert a.holder() is None
+    assert b.try_acquire_or_renew() is True
+
+
+def test_only_the_holder_can_release(lease_pair: tuple[RedisLease, RedisLease]) -> None:
+    a, b = lease_pair
+    a.try_acquire_or_renew()
+
+    b.release()
+
+    assert a.holder() == "scheduler-a"
+    assert b.try_acquire_or_renew() is False
+
+
+def test_local_lease_always_leads() -> None:
+    lease = LocalLease()
+
+    assert lease.try_acquire_or_renew() is True
+    lease.release()
+    assert lease.try_acquire_or_renew() is True
+
+
+# --- Elector -------------------------------------------------------------------------------------------
+
+
+class Unreachable(Exception):
+    pass
+
+
+class ScriptedLease:
+    """Answers try_acquire_or_renew from a script: True, False, or an exception to raise."""
+
+    identity = "test"
+
+    def __init__(self) -> None:
+        self.answer: bool | Exception = True
+        self.released = 0
+
+    def try_acquire_or_renew(self) -> bool:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+    def release(self) -> None:
+        self.released += 1
+
+
+class Harness:
+    def __init__(self, renew_deadline: float = 10.0) -> None:
+        self.clock = FakeClock(0.0)
+        self.lease = ScriptedLease()
+        self.events: list[str] = []
+        self.elector = Elector(
+            self.lease,
+            on_started=lambda: self.events.append("started"),
+            on_stopped=lambda: self.events.append("stopped"),
+            renew_deadline=renew_deadline,
+            retry_period=2.0,
+            clock=self.clock,
+        )
+
+    def step(self, answer: bool | Exception, advance: float = 2.0) -> bool:
+        self.clock.now += advance
+        self.lease.answer = answer
+        return self.elector.step()
+
+
+def test_elector_starts_once_and_keeps_leading_while_renewing() -> None:
+    h = Harness()
+
+    assert [h.step(True) for _ in range(4)] == [True, True, True, True]
+
+    assert h.events == ["started"]
+    assert h.elector.leading is True
+
+
+def test_elector_standby_does_not_start_while_denied() -> None:
+    h = Harness()
+
+    assert [h.step(False) for _ in range(3)] == [False, False, False]
+    assert h.events == []
+
+    assert h.step(True) is True
+    assert h.events == ["started"]
+
+
+def test_a_denied_renew_stops_leading_at_once() -> None:
+    h = Harness()
+    h.step(True)
+
+    assert h.step(False, advance=0.5) is False
+
+    assert h.events == ["started", "stopped"]
+    assert h.step(False) is False
+    assert h.events == ["started", "stopped"]  # stopped fires once
+
+
+def test_an_unreachable_store_keeps_leading_until_the_renew_deadline() -> None:
+    h = Harness(renew_deadline=10.0)
+    h.step(True)  # renewed at t=2
+
+    leading = [h.step(Unreachable("connection refused")) for _ in range(4)]  # t=4, 6, 8, 10
+    assert leading == [True, True, True, True]
+    assert h.events == ["started"]
+
+    assert h.step(Unreachable("connection refused")) is False  # t=12: 10 s since the last renew
+    assert h.events == ["started", "stopped"]
+    assert h.step(Unreachable("connection refused")) is False
+    assert h.events == ["started", "stopped"]
+
+
+def test_a_renew_before_the_deadline_keeps_leadership_without_callbacks() -> None:
+    h = Harness(renew_deadline=10.0)
+    h.step(True)
+    h.step(Unreachable("timeout"), advance=9.0)
+
+    assert h.step(True, advance=0.5) is True
+    assert h.step(Unreachable("timeout"), advance=9.0) is True  # the deadline counts from the last renew
+
+    assert h.events == ["started"]
+
+
+def test_leadership_can_be_regained_after_losing_it() -> None:
+    h = Harness()
+    h.step(True)
+    h.step(False)
+
+    assert h.step(True) is True
+
+    assert h.events == ["started", "stopped", "started"]
+
+
+def test_run_stops_leading_and_releases_the_lease_on_stop() -> None:
+    started, stopped = threading.Event(), threading.Event()
+    lease = ScriptedLease()
+    elector = Elector(lease, on_started=started.set, on_stopped=stopped.set, retry_period=0.01)
+
+    elector.start()
+    assert started.wait(2.0)
+    elector.stop(timeout=2.0)
+
+    assert stopped.is_set()
+    assert elector.leading is False
+    assert lease.released == 1
