@@ -57,10 +57,13 @@ class StateView:
     checks: int
 
 
+# One statement for the three resolutions: one round trip instead of three on the hot path.
 _UPSERT_ROLLUP = (
     "INSERT INTO kk_uptime "
-    "(monitor_uid, resolution, bucket, up, down, maintenance, latency_sum, latency_count) "
-    "VALUES ($uid, $res, $bucket, $up, $down, $mnt, $lsum, $lcnt) "
+    "(monitor_uid, resolution, bucket, up, down, maintenance, latency_sum, latency_count) VALUES "
+    "($uid, 'm', $bm, $up, $down, $mnt, $lsum, $lcnt), "
+    "($uid, 'h', $bh, $up, $down, $mnt, $lsum, $lcnt), "
+    "($uid, 'd', $bd, $up, $down, $mnt, $lsum, $lcnt) "
     "ON CONFLICT (monitor_uid, resolution, bucket) DO UPDATE SET "
     "up = kk_uptime.up + excluded.up, down = kk_uptime.down + excluded.down, "
     "maintenance = kk_uptime.maintenance + excluded.maintenance, "
@@ -144,20 +147,21 @@ class CheckRepo:
             down = 1 - up - mnt
             lsum = float(result.latency_ms or 0.0)
             lcnt = 1 if result.latency_ms is not None else 0
-            for res, bucket in buckets(t):
-                db.execute(
-                    _UPSERT_ROLLUP,
-                    {
-                        "uid": uid,
-                        "res": res,
-                        "bucket": bucket,
-                        "up": up,
-                        "down": down,
-                        "mnt": mnt,
-                        "lsum": lsum,
-                        "lcnt": lcnt,
-                    },
-                )
+            (_, bm), (_, bh), (_, bd) = buckets(t)
+            db.execute(
+                _UPSERT_ROLLUP,
+                {
+                    "uid": uid,
+                    "bm": bm,
+                    "bh": bh,
+                    "bd": bd,
+                    "up": up,
+                    "down": down,
+                    "mnt": mnt,
+                    "lsum": lsum,
+                    "lcnt": lcnt,
+                },
+            )
             return Recorded(decision, hb.id, transition.id if transition else None)
 
     def heartbeats(self, uid: str, limit: int = 50, before: int | None = None) -> list[HeartbeatView]:
