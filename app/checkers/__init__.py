@@ -1,0 +1,28 @@
+"""One module per monitor type behind `Checker`; `run_check` dispatches through the registry."""
+
+from __future__ import annotations
+
+import logging
+
+# Importing a checker module registers it.
+from app.checkers import dns, http, kubernetes, ping, push, steam, tcp, tls, websocket  # noqa: F401
+from app.checkers.base import REGISTRY, CheckContext, Checker
+from app.model import CheckResult, FailureClass
+from app.resources.monitor import MonitorSpec
+
+log = logging.getLogger(__name__)
+
+
+def run_check(spec: MonitorSpec, ctx: CheckContext) -> CheckResult:
+    """Run the checker of `spec.type`. A checker bug becomes a DOWN result, never a crash."""
+    checker = REGISTRY.get(spec.type)
+    if checker is None:
+        return CheckResult.down(FailureClass.CONFIG, f"no checker for type {spec.type.value}")
+    try:
+        return checker(spec, ctx)
+    except Exception as exc:  # a checker must never take the worker down
+        log.exception("checker %s failed on %s/%s", spec.type.value, ctx.namespace, ctx.name)
+        return CheckResult.down(FailureClass.ERROR, f"internal error: {type(exc).__name__}: {exc}")
+
+
+__all__ = ["CheckContext", "Checker", "run_check"]
