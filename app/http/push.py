@@ -166,27 +166,21 @@ class PushEndpoint:
             self.store.push.mark_start(entry.uid, now)
             resp.media = {"ok": True, "started": True}
             return
-        started = self.store.push.take_start(entry.uid)
-        latency = (
-            ping
-            if ping is not None
-            else (round((now - started).total_seconds() * 1000, 2) if started else None)
-        )
-        result = CheckResult(
-            ok,
-            latency,
-            msg,
-            None if ok else FailureClass.PUSHED_DOWN,
-            {"push": True, **({"runSeconds": latency / 1000} if started and latency else {})},
-        )
         policy = RetryPolicy(entry.spec.retries, entry.spec.upsideDown)
         maintenance = self.in_maintenance(entry, now)
 
-        def decide(prev: MonitorSnapshot | None) -> Any:
+        def make_result(started: datetime | None) -> CheckResult:
+            run_ms = round((now - started).total_seconds() * 1000, 2) if started else None
+            details: dict[str, Any] = {"push": True}
+            if run_ms is not None:
+                details["runSeconds"] = run_ms / 1000
+            latency = ping if ping is not None else run_ms
+            return CheckResult(ok, latency, msg, None if ok else FailureClass.PUSHED_DOWN, details)
+
+        def decide(result: CheckResult, prev: MonitorSnapshot | None) -> Any:
             return next_state(prev, result, policy, maintenance, now)
 
-        recorded = self.store.checks.record(entry.uid, result, decide, now)
-        self.store.push.mark_push(entry.uid, now)
+        recorded = self.store.push.record_push(entry.uid, make_result, decide, now)
         if recorded.transition_id is not None:
             self.on_transition(recorded.transition_id)
         resp.media = {"ok": True, "state": recorded.decision.snapshot.state.value}

@@ -12,10 +12,11 @@ from pony.orm import db_session
 
 from app.store.checks import CheckRepo, HeartbeatView, Recorded, StateView
 from app.store.db import Migration, StoreError, open_database, schema_version
+from app.store.deliveries import DeliveryRepo, DeliveryView
 from app.store.incidents import IncidentRepo, IncidentView, TransitionView
 from app.store.push import PushRepo
 from app.store.resources import ResourceRecord, ResourceRepo, SyncResult
-from app.store.rollups import RollupRepo
+from app.store.rollups import HeartbeatPages, RollupRepo
 
 
 class Store:
@@ -26,7 +27,9 @@ class Store:
         self.checks = CheckRepo(self.db, self.dialect)
         self.incidents = IncidentRepo(self.db)
         self.rollups = RollupRepo(self.db, self.dialect)
-        self.push = PushRepo(self.db)
+        self.heartbeat_pages = HeartbeatPages(self.db)
+        self.push = PushRepo(self.db, self.checks)
+        self.deliveries = DeliveryRepo(self.db)
 
     def ping(self) -> bool:
         """True when the database answers (for /readyz)."""
@@ -45,6 +48,6 @@ class Store:
 
 
 __all__ = [
-    "HeartbeatView", "IncidentView", "Recorded", "ResourceRecord", "StateView", "Store", "StoreError",
-    "SyncResult", "TransitionView",
+    "DeliveryView", "HeartbeatView", "IncidentView", "Recorded", "ResourceRecord", "StateView", "Store",
+    "StoreError", "SyncResult", "TransitionView",
 ]  # fmt: skip

@@ -102,67 +102,77 @@ class CheckRepo:
         now: datetime,
     ) -> Recorded:
         """Load the state, let `decide` (pure) pick the next one, and write everything at once."""
+        with db_session:
+            return self.record_in_session(uid, result, decide, now)
+
+    def record_in_session(
+        self,
+        uid: str,
+        result: CheckResult,
+        decide: Callable[[MonitorSnapshot | None], Decision],
+        now: datetime,
+    ) -> Recorded:
+        """`record` inside a db_session the caller opened (to add its own writes to the transaction)."""
         db = self.db
         t = to_db(now)
-        with db_session:
-            row = db.MonitorStateRow.get_for_update(uid=uid)
-            decision = decide(_snapshot(row))
-            snap = decision.snapshot
-            failure = snap.failure.value if snap.failure else None
-            details = result.details or None
-            hb = db.Heartbeat(
+        row = db.MonitorStateRow.get_for_update(uid=uid)
+        decision = decide(_snapshot(row))
+        snap = decision.snapshot
+        failure = snap.failure.value if snap.failure else None
+        details = result.details or None
+        hb = db.Heartbeat(
+            monitor_uid=uid,
+            time=t,
+            state=snap.state.value,
+            ok=decision.ok,
+            latency_ms=result.latency_ms,
+            reason=snap.reason[:2000],
+            failure=failure,
+            details=details,
+        )
+        if row is None:
+            row = db.MonitorStateRow(uid=uid, state=snap.state.value, since=to_db(snap.since))
+        row.state = snap.state.value
+        row.since = to_db(snap.since)
+        row.failures = snap.failures
+        row.reason = snap.reason[:2000]
+        row.failure = failure
+        row.last_check_at = t
+        row.latency_ms = result.latency_ms
+        row.details = details
+        row.checks += 1
+        transition = None
+        if decision.changed:
+            transition = db.Transition(
                 monitor_uid=uid,
-                time=t,
-                state=snap.state.value,
-                ok=decision.ok,
-                latency_ms=result.latency_ms,
+                from_state=decision.previous.value if decision.previous else None,
+                to_state=snap.state.value,
+                at=t,
                 reason=snap.reason[:2000],
                 failure=failure,
-                details=details,
             )
-            if row is None:
-                row = db.MonitorStateRow(uid=uid, state=snap.state.value, since=to_db(snap.since))
-            row.state = snap.state.value
-            row.since = to_db(snap.since)
-            row.failures = snap.failures
-            row.reason = snap.reason[:2000]
-            row.failure = failure
-            row.last_check_at = t
-            row.latency_ms = result.latency_ms
-            row.details = details
-            row.checks += 1
-            transition = None
-            if decision.changed:
-                transition = db.Transition(
-                    monitor_uid=uid,
-                    from_state=decision.previous.value if decision.previous else None,
-                    to_state=snap.state.value,
-                    at=t,
-                    reason=snap.reason[:2000],
-                    failure=failure,
-                )
-            db.flush()
-            up = 1 if snap.state == State.UP else 0
-            mnt = 1 if snap.state == State.MAINTENANCE else 0
-            down = 1 - up - mnt
-            lsum = float(result.latency_ms or 0.0)
-            lcnt = 1 if result.latency_ms is not None else 0
-            (_, bm), (_, bh), (_, bd) = buckets(t)
-            db.execute(
-                _UPSERT_ROLLUP,
-                {
-                    "uid": uid,
-                    "bm": bm,
-                    "bh": bh,
-                    "bd": bd,
-                    "up": up,
-                    "down": down,
-                    "mnt": mnt,
-                    "lsum": lsum,
-                    "lcnt": lcnt,
-                },
-            )
-            return Recorded(decision, hb.id, transition.id if transition else None)
+        db.flush()
+        up = 1 if snap.state == State.UP else 0
+        mnt = 1 if snap.state == State.MAINTENANCE else 0
+        down = 1 - up - mnt
+        lsum = float(result.latency_ms or 0.0)
+        lcnt = 1 if result.latency_ms is not None else 0
+        (_, bm), (_, bh), (_, bd) = buckets(t)
+        db.execute(
+            _UPSERT_ROLLUP,
+            {
+                "uid": uid,
+                "bm": bm,
+                "bh": bh,
+                "bd": bd,
+                "up": up,
+                "down": down,
+                "mnt": mnt,
+                "lsum": lsum,
+                "lcnt": lcnt,
+            },
+        )
+        return Recorded(decision, hb.id, transition.id if transition else None)
 
     def heartbeats(self, uid: str, limit: int = 50, before: int | None = None) -> list[HeartbeatView]:
         """Newest first; `before` is the id of the last heartbeat of the previous page."""

@@ -6,16 +6,39 @@ scheduled deadline check, run by any worker, sees it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from pony.orm import Database, db_session
 
+from app.model import CheckResult, Decision, MonitorSnapshot
+from app.store.checks import CheckRepo, Recorded
 from app.store.timeutil import from_db, to_db
 
 
 class PushRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, checks: CheckRepo) -> None:
         self.db = db
+        self.checks = checks
+
+    def record_push(
+        self,
+        uid: str,
+        make_result: Callable[[datetime | None], CheckResult],
+        decide: Callable[[CheckResult, MonitorSnapshot | None], Decision],
+        now: datetime,
+    ) -> Recorded:
+        """Take the run's start, record the result and note the push: one transaction per push."""
+        with db_session:
+            start = self.db.Meta.get_for_update(key=f"push-start:{uid}")
+            started = None
+            if start is not None:
+                started = from_db(datetime.fromisoformat(start.value))
+                start.delete()
+            result = make_result(started)
+            recorded = self.checks.record_in_session(uid, result, lambda prev: decide(result, prev), now)
+            self._set(f"push-last:{uid}", to_db(now).isoformat())
+            return recorded
 
     def _set(self, key: str, value: str) -> None:
         row = self.db.Meta.get_for_update(key=key)
@@ -27,20 +50,6 @@ class PushRepo:
     def mark_start(self, uid: str, at: datetime) -> None:
         with db_session:
             self._set(f"push-start:{uid}", to_db(at).isoformat())
-
-    def take_start(self, uid: str) -> datetime | None:
-        """The start of the running job, cleared as it is read (a run ends once)."""
-        with db_session:
-            row = self.db.Meta.get_for_update(key=f"push-start:{uid}")
-            if row is None:
-                return None
-            value = row.value
-            row.delete()
-        return from_db(datetime.fromisoformat(value))
-
-    def mark_push(self, uid: str, at: datetime) -> None:
-        with db_session:
-            self._set(f"push-last:{uid}", to_db(at).isoformat())
 
     def first_seen(self, uid: str, now: datetime) -> datetime:
         """When the deadline check first saw this monitor: the clock for a push that never came."""
