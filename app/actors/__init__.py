@@ -7,7 +7,9 @@ so a slow alert path never holds up checks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import dramatiq
 
@@ -25,6 +27,8 @@ class Actors:
     handle_transition: dramatiq.Actor
     hooks: list[TransitionHook] = field(default_factory=list)
     extra: dict[str, dramatiq.Actor] = field(default_factory=dict)
+    # Jobs for the scheduler's `periodic` list: (name, every seconds, function); alerting adds its own.
+    periodic: list[tuple[str, float, Callable[[], Any]]] = field(default_factory=list)
 
     def enqueue_check(
         self, uid: str, generation: int, scheduled_at: float, timeout: float, delay_s: float = 0

@@ -88,6 +88,9 @@ def check_monitor(
         rt.guard.release(uid)
         return None
     state = recorded.decision.snapshot.state
+    if state == State.DOWN and recorded.transition_id is None:
+        # Still down: the open incident keeps the latest reason beside the first.
+        rt.store.incidents.note_failure(uid, recorded.decision.snapshot.reason)
     if recorded.transition_id is not None:
         on_transition(recorded.transition_id)
     if state == State.PENDING:

@@ -1,0 +1,386 @@
+"""The alerting pipeline on a real store (SQLite and PostgreSQL) with real actors and a real receiver.
+
+A harness loads manifests like the folder controller does, records check results through
+the real store and state machine, and runs `handle_transition` and `deliver` on a Dramatiq
+worker; a webhook receiver on 127.0.0.1 shows what a team would see in its chat.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import dramatiq
+import pytest
+
+from app.actors import register_actors
+from app.actors.alerts import AlertCache, register_alert_actors
+from app.actors.broker import ALERT_QUEUE, make_broker
+from app.actors.runtime import Runtime
+from app.alerting.state import RetryPolicy, next_state
+from app.catalog import Catalog
+from app.controller.folder import FolderController
+from app.coord import LocalGuard
+from app.model import CheckResult, FailureClass
+from app.resources.loader import SecretStore
+from app.store import Store
+
+
+def wait_for(what: str, cond: Callable[[], Any], timeout: float = 10.0, every: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = cond()
+        if last:
+            return last
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class WebhookReceiver:
+    """A chat stand-in: records every POST; answers with queued statuses; can hold a request open."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.statuses: list[int] = []  # answers to give, in order; then 200
+        self.hold = threading.Event()  # while clear and `holding`, requests wait before answering
+        self.holding = False
+        self.arrived = threading.Event()
+        rec = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                rec.bodies.append(json.loads(body))
+                rec.headers.append(dict(self.headers))
+                rec.arrived.set()
+                if rec.holding:
+                    rec.hold.wait(30)
+                status = rec.statuses.pop(0) if rec.statuses else 200
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except OSError:
+                    pass  # the sender died while we held its request
+
+            def do_GET(self) -> None:  # a provider probe
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def titles(self) -> list[str]:
+        return [b["title"] for b in self.bodies]
+
+    def events(self) -> list[str]:
+        return [b["event"] for b in self.bodies]
+
+    def stop(self) -> None:
+        self.hold.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+MONITOR = """\
+apiVersion: kubekuma.io/v1alpha1
+kind: Monitor
+metadata: {{name: {name}, namespace: shop, labels: {{team: payments}}}}
+spec: {{type: http, interval: 60s, http: {{url: "https://checkout.shop.example/health"}}}}
+---
+"""
+
+PROVIDER = """\
+apiVersion: kubekuma.io/v1alpha1
+kind: NotificationProvider
+metadata: {{name: {name}, namespace: shop}}
+spec:
+  type: webhook
+  webhook: {{url: "{url}", signingSecretRef: {{name: hook, key: key}}}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {{name: hook, namespace: shop}}
+stringData: {{key: not-so-secret-signing-key}}
+---
+"""
+
+POLICY = """\
+apiVersion: kubekuma.io/v1alpha1
+kind: NotificationPolicy
+metadata: {{name: {name}, namespace: shop}}
+spec:
+  monitorSelector: {{matchLabels: {{team: payments}}}}
+  providers: [{{name: {provider}}}]
+{extra}
+---
+"""
+
+
+def policy(name: str = "oncall", provider: str = "chat", **spec: Any) -> str:
+    extra = "\n".join(f"  {k}: {json.dumps(v)}" for k, v in spec.items())
+    return POLICY.format(name=name, provider=provider, extra=extra)
+
+
+class Harness:
+    def __init__(self, db_url: str, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(exist_ok=True)
+        self.offset = timedelta(0)  # moves the clock the actors see
+        self.store = Store(db_url)
+        self.secrets = SecretStore()
+        self.controller = FolderController(folder, self.store, self.secrets)
+        self.catalog = Catalog(self.store, ttl=0.0)
+        self.broker = make_broker(None)
+        self.rt = Runtime(self.store, self.catalog, self.secrets, LocalGuard(), clock=self.now)
+        self.alerts = register_alert_actors(self.broker, self.rt, AlertCache(self.store, ttl=0.0))
+        self.rt.in_maintenance = self.alerts.in_maintenance
+        self.actors = register_actors(self.broker, self.rt, hooks=[self.alerts.on_transition])
+        self.worker = dramatiq.Worker(self.broker, queues={ALERT_QUEUE}, worker_threads=2, worker_timeout=20)
+        self.worker.start()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def apply(self, *docs: str) -> None:
+        (self.folder / "all.yaml").write_text("".join(docs))
+        self.controller.reconcile(force=True)
+
+    def uid(self, name: str, kind: str = "Monitor") -> str:
+        rec = self.store.resources.get(kind, "shop", name)
+        assert rec is not None, f"no {kind} shop/{name}"
+        return rec.uid
+
+    def check(self, name: str, ok: bool, reason: str = "HTTP 500 from /health", **details: Any) -> int | None:
+        """Record one check result as the check actor would; run the transition it makes, if any."""
+        uid = self.uid(name)
+        entry = self.catalog.monitor(uid)
+        now = self.now()
+        result = (
+            CheckResult.up(12.5, "HTTP 200", **details)
+            if ok
+            else CheckResult.down(FailureClass.STATUS, reason, 30.0, **details)
+        )
+        maint = self.rt.in_maintenance(entry, now)
+        rec = self.store.checks.record(
+            uid, result, lambda p: next_state(p, result, RetryPolicy(), maint, now), now
+        )
+        if rec.transition_id is not None:
+            self.actors.handle_transition.send(rec.transition_id)
+        self.settle()
+        return rec.transition_id
+
+    def settle(self) -> None:
+        self.broker.join(ALERT_QUEUE, timeout=20_000, fail_fast=False)  # a failed delivery is a result here
+
+    def deliveries(self, **filters: Any) -> list[Any]:
+        return list(reversed(self.store.deliveries.list(**filters, limit=1000)))
+
+    def close(self) -> None:
+        self.worker.stop(timeout=5000)
+        self.broker.close()
+        self.store.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    r = WebhookReceiver()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def harness(db_url: str, tmp_path: Path) -> Iterator[Harness]:
+    h = Harness(db_url, tmp_path / "manifests")
+    yield h
+    h.close()
+
+
+def test_down_then_up_reaches_the_chat_once_each(harness: Harness, receiver: WebhookReceiver) -> None:
+    harness.apply(MONITOR.format(name="checkout"), PROVIDER.format(name="chat", url=receiver.url), policy())
+    harness.check("checkout", ok=True)
+    down = harness.check("checkout", ok=False)
+    harness.check("checkout", ok=False)  # still DOWN: no transition, no message
+    harness.check("checkout", ok=True)
+    wait_for("two messages", lambda: len(receiver.bodies) == 2)
+    assert receiver.titles() == ["🔴 checkout is DOWN", "✅ checkout is UP"]
+    first = receiver.bodies[0]
+    assert (
+        first["message"]
+        == "shop/checkout is DOWN: HTTP 500 from /health\nhttps://checkout.shop.example/health"
+    )
+    assert first["monitor"]["name"] == "checkout" and first["previousState"] == "UP"
+    assert receiver.bodies[1]["message"].startswith("shop/checkout is UP again after ")
+    rows = harness.deliveries()
+    assert [(d.event, d.status, d.attempts) for d in rows] == [("down", "sent", 1), ("up", "sent", 1)]
+
+    # Redelivery of the transition and of the message changes nothing.
+    assert down is not None
+    harness.actors.handle_transition.send(down)
+    for d in rows:
+        harness.alerts.deliver.send(d.id, None)
+    harness.settle()
+    time.sleep(0.2)
+    assert len(receiver.bodies) == 2 and len(harness.deliveries()) == 2
+
+
+def test_silence_suppresses_and_records_why(harness: Harness, receiver: WebhookReceiver) -> None:
+    now = datetime.now(UTC)
+    silence = f"""\
+apiVersion: kubekuma.io/v1alpha1
+kind: Silence
+metadata: {{name: migration, namespace: shop}}
+spec:
+  matchers:
+    - {{name: team, operator: "=", value: payments}}
+    - {{name: __name__, operator: "=~", value: "check.*"}}
+  startsAt: "{(now - timedelta(minutes=5)).isoformat()}"
+  endsAt: "{(now + timedelta(hours=1)).isoformat()}"
+  comment: DB migration
+  createdBy: alice
+---
+"""
+    harness.apply(
+        MONITOR.format(name="checkout"), PROVIDER.format(name="chat", url=receiver.url), policy(), silence
+    )
+    harness.check("checkout", ok=True)
+    harness.check("checkout", ok=False)
+    harness.check("checkout", ok=True)
+    rows = harness.deliveries()
+    assert [(d.event, d.status) for d in rows] == [("down", "suppressed"), ("up", "suppressed")]
+    assert rows[0].last_error.startswith("silenced by shop/migration by alice until ")
+    assert rows[0].last_error.endswith(": DB migration")
+    time.sleep(0.2)
+    assert receiver.bodies == []
+
+
+def test_transient_failures_are_retried_until_one_message_arrives(
+    harness: Harness, receiver: WebhookReceiver
+) -> None:
+    harness.apply(MONITOR.format(name="checkout"), PROVIDER.format(name="chat", url=receiver.url), policy())
+    receiver.statuses = [500, 500]
+    harness.check("checkout", ok=True)
+    harness.check("checkout", ok=False)
+    row = wait_for("the delivery sent", lambda: [d for d in harness.deliveries() if d.status == "sent"])[0]
+    assert row.attempts == 3 and "answered 500" in row.last_error
+    assert receiver.events() == ["down", "down", "down"]  # two refused, the third accepted
+    assert len({h["X-KubeKuma-Delivery"] for h in receiver.headers}) == 1  # one key a receiver can dedupe on
+
+
+def test_permanent_failure_is_not_retried_and_marks_the_provider(
+    harness: Harness, receiver: WebhookReceiver
+) -> None:
+    harness.apply(MONITOR.format(name="checkout"), PROVIDER.format(name="chat", url=receiver.url), policy())
+    receiver.statuses = [401]
+    harness.check("checkout", ok=True)
+    harness.check("checkout", ok=False)
+    row = wait_for("the delivery failed", lambda: [d for d in harness.deliveries() if d.status == "failed"])[
+        0
+    ]
+    assert (
+        row.attempts == 1 and "answered 401" in row.last_error and "check the credentials" in row.last_error
+    )
+    status = harness.store.resources.get("NotificationProvider", "shop", "chat").status  # type: ignore[union-attr]
+    assert status["healthy"] is False and "401" in status["lastError"]
+    assert [c["type"] for c in status["conditions"]] == ["Valid", "Reconciled", "Ready"]  # kept
+    time.sleep(1.2)
+    assert len(receiver.bodies) == 1
+
+
+def test_a_claimed_delivery_is_not_sent_twice_until_its_claim_is_stale(
+    harness: Harness, receiver: WebhookReceiver
+) -> None:
+    harness.apply(PROVIDER.format(name="chat", url=receiver.url), MONITOR.format(name="checkout"))
+    repo, provider = harness.store.deliveries, harness.uid("chat", "NotificationProvider")
+    row, created = repo.create(
+        "k:1", provider, harness.uid("checkout"), "down", "pending", "t", "b", harness.now()
+    )
+    assert (
+        created and repo.create("k:1", provider, None, "down", "pending", "x", "y", harness.now())[1] is False
+    )
+    assert repo.claim(row.id, harness.now(), 600) is not None  # a worker took it and died
+    harness.alerts.deliver.send(row.id, None)  # the broker redelivers
+    harness.settle()
+    assert receiver.bodies == [] and repo.get(row.id).status == "sending"  # type: ignore[union-attr]
+    harness.offset = timedelta(minutes=11)  # the claim is stale now: the sweeper retakes it
+    assert harness.alerts.sweep_deliveries() == 1
+    harness.settle()
+    wait_for("the retaken delivery", lambda: len(receiver.bodies) == 1)
+    assert repo.get(row.id).attempts == 2  # type: ignore[union-attr]
+
+
+def test_dedup_window_and_no_recovery_notice_without_an_outage_notice(
+    harness: Harness, receiver: WebhookReceiver
+) -> None:
+    harness.apply(
+        MONITOR.format(name="checkout"),
+        PROVIDER.format(name="chat", url=receiver.url),
+        policy(dedupWindow="10m"),
+    )
+    harness.check("checkout", ok=True)
+    for _ in range(2):
+        harness.check("checkout", ok=False)
+        harness.check("checkout", ok=True)
+    rows = harness.deliveries()
+    assert [(d.event, d.status) for d in rows] == [
+        ("down", "sent"),
+        ("up", "sent"),
+        ("down", "suppressed"),
+        ("up", "suppressed"),
+    ]
+    assert rows[2].last_error == f"duplicate of delivery {rows[0].id} within dedupWindow 10m"
+    assert rows[3].last_error.startswith("duplicate of delivery")
+    wait_for("two messages", lambda: len(receiver.bodies) == 2)
+
+
+def test_up_is_not_announced_when_its_down_was_not(harness: Harness, receiver: WebhookReceiver) -> None:
+    harness.apply(MONITOR.format(name="checkout"), PROVIDER.format(name="chat", url=receiver.url))
+    harness.check("checkout", ok=True)
+    harness.check("checkout", ok=False)  # no policy yet: nobody is told
+    harness.apply(MONITOR.format(name="checkout"), PROVIDER.format(name="chat", url=receiver.url), policy())
+    harness.check("checkout", ok=True)
+    (row,) = harness.deliveries()
+    assert (row.event, row.status) == ("up", "suppressed")
+    assert row.last_error == "no DOWN notice of this incident reached this provider"
+
+
+def test_maintenance_window_mutes_and_shows_maintenance(harness: Harness, receiver: WebhookReceiver) -> None:
+    start = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0).isoformat()
+    window = f"""\
+apiVersion: kubekuma.io/v1alpha1
+kind: MaintenanceWindow
+metadata: {{name: upgrade, namespace: shop}}
+spec: {{start: "{start}", duration: 1h, monitorSelector: {{matchLabels: {{team: payments}}}}}}
+---
+"""
+    harness.apply(
+        MONITOR.format(name="checkout"),
+        MONITOR.format(name="cart").replace("payments", "web"),
+        PROVIDER.format(name="chat", url=receiver.url),
+        policy(),
+        window,
+    )
+    harness.check("checkout", ok=False)
+    assert harness.store.checks.states()[harness.uid("checkout")].state == "MAINTENANCE"
+    assert harness.store.incidents.open_for(harness.uid("checkout")) is None
+    harness.check("cart", ok=False)  # not selected by the window
+    assert harness.store.checks.states()[harness.uid("cart")].state == "DOWN"
+    assert harness.deliveries() == [] and receiver.bodies == []  # cart's team has no policy
