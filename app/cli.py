@@ -100,10 +100,19 @@ def cmd_controller(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     configure_logging(settings)
-    if not settings.manifests:
-        raise ConfigError("KUBEKUMA_MANIFESTS / --manifests: the folder controller needs a manifests folder")
-    parts = roles.build_parts(settings)
+    kubernetes = bool(getattr(args, "kubernetes", False))
+    if not settings.manifests and not kubernetes and not roles.KubeParts.detect(None):
+        raise ConfigError("KUBEKUMA_MANIFESTS / --manifests: the folder controller needs a manifests folder "
+                          "(or run in a cluster, or pass --kubernetes)")  # fmt: skip
+    parts = roles.build_parts(settings, kubernetes=kubernetes)
     stop = roles.wait_for_signal()
+    kube = roles.kube_controller(parts)
+    if kube is not None:
+        kube.start()
+        log.info("controller %s: Kubernetes mode; waiting for the lease", parts.identity)
+        stop.wait()
+        kube.stop()
+        return 0
     controller = roles.folder_controller(parts)
     assert controller is not None
     started = threading.Event()
@@ -141,6 +150,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
     nprob = sum(len(p.problems) for p in snap.problems)
     print(f"{'invalid' if nprob else 'valid'}: {summary}; {nprob} problem(s)", file=sys.stderr)
     return 1 if nprob else 0
+
+
+def cmd_crds(args: argparse.Namespace) -> int:
+    from app.resources.crd import all_crds, to_yaml
+
+    docs = {name: to_yaml(doc) for name, doc in all_crds().items()}
+    if not args.out:
+        print("---\n".join(docs.values()), end="")
+        return 0
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in docs.items():
+        (out / name).write_text(text, encoding="utf-8")
+    print(f"wrote {len(docs)} CustomResourceDefinitions to {out}", file=sys.stderr)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -190,6 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("controller", help="load manifests into the resource cache and keep their status")
     common(sp, manifests=True)
+    sp.add_argument(
+        "--kubernetes",
+        action="store_true",
+        help="watch the Kubernetes API (kubeconfig or in-cluster) instead of a folder",
+    )
     sp.set_defaults(fn=cmd_controller)
 
     sp = sub.add_parser(
@@ -201,6 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("dir", help="folder (or file) of YAML manifests")
     sp.add_argument("--namespace", default="default", help="namespace for manifests that name none")
     sp.set_defaults(fn=cmd_validate)
+
+    sp = sub.add_parser(
+        "crds", help="print the CustomResourceDefinitions of the ten kinds (or write them to a folder)"
+    )
+    sp.add_argument("--out", help="folder to write one YAML file per kind into; default: print to stdout")
+    sp.set_defaults(fn=cmd_crds)
     return p
 
 

@@ -2,17 +2,19 @@
 
 Every valid object lands in the resource cache; an invalid one is cached with
 `Valid=False` naming the field and the reason (keeping its last valid spec, so a broken
-edit never stops a working monitor); a file that is gone removes its objects.
+edit never stops a working monitor); a file that is gone removes its objects. A reference
+to a provider, monitor or Secret that is not in the folder makes the referrer
+`Valid=False` with reason `ReferenceNotFound` until it appears (app/controller/references.py).
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 from pathlib import Path
 
-from app.controller.status import resource_status
+from app.controller.references import check_all
+from app.controller.status import object_status, with_push_token
 from app.resources.loader import FolderSnapshot, SecretStore, folder_fingerprint, load_folder
 from app.resources.registry import folder_uid
 from app.store import ResourceRecord, Store
@@ -68,9 +70,14 @@ class FolderController:
         self.secrets.replace(snap.secrets)
         records, problems = records_from(snap)
         result = self.store.resources.sync(records)
+        missing = check_all(((r.kind, r.namespace, r.name, r.raw_spec) for r in snap.resources), self.secrets)
         for rec in records:
-            self._write_status(rec, problems.get(rec.uid, []))
+            refs = [str(p) for p in missing.get((rec.kind, rec.namespace, rec.name), [])]
+            self._write_status(rec, problems.get(rec.uid, []), refs)
         self.last_problems = [line for p in snap.problems for line in p.lines()]
+        self.last_problems += [
+            f"{kind} {ns}/{name}: {p}" for (kind, ns, name), ps in missing.items() for p in ps
+        ]
         for line in self.last_problems:
             log.warning("manifest problem: %s", line)
         log.info("manifests: %d objects (%d changed, %d removed), %d problems",
@@ -78,26 +85,17 @@ class FolderController:
         self._fingerprint = fp
         return True
 
-    def _write_status(self, rec: ResourceRecord, problems: list[str]) -> None:
+    def _write_status(
+        self, rec: ResourceRecord, problems: list[str], missing: list[str] | None = None
+    ) -> None:
         current = self.store.resources.get_uid(rec.uid)
         if current is None:
             return
-        valid = not problems
-        if not valid:
-            ready, reason = (current.spec is not None), "LastValidSpec" if current.spec else "Invalid"
-            message = "running the last valid spec" if current.spec else "not running: fix the spec"
-        elif rec.kind == "Monitor" and rec.spec is not None and rec.spec.get("enabled") is False:
-            ready, reason, message = False, "Disabled", "spec.enabled is false"
-        else:
-            ready, reason, message = True, "Active", ""
-        status = resource_status(current.status, valid, problems, current.generation, ready, reason, message)
-        spec = current.spec or {}
-        if rec.kind == "Monitor" and spec.get("type") == "push":
-            if (spec.get("push") or {}).get("tokenSecretRef"):
-                status.pop("pushToken", None)
-            elif not status.get("pushToken"):
-                status["pushToken"] = secrets.token_urlsafe(24)  # shown to its owner, as Uptime Kuma does
-        self.store.resources.set_status(rec.uid, status)
+        has_spec = current.spec is not None
+        status = object_status(
+            current.status, rec.kind, rec.spec, current.generation, problems, missing or [], has_spec
+        )
+        self.store.resources.set_status(rec.uid, with_push_token(status, rec.kind, current.spec))
 
     def _run(self) -> None:
         while not self._stop.wait(self.poll_interval):

@@ -1,7 +1,14 @@
-"""Conditions in the Kubernetes convention, kept stable so status is only written on change."""
+"""Conditions in the Kubernetes convention, kept stable so status is only written on change.
+
+`object_status` decides Valid, Reconciled and Ready for one object the same way in
+folder mode (status kept in the resource cache) and Kubernetes mode (status patched onto
+the object): schema problems first, then references that point at nothing, then whether
+the object is active.
+"""
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,13 +46,59 @@ def resource_status(
     ready: bool,
     ready_reason: str,
     ready_message: str = "",
+    valid_reason: str | None = None,
 ) -> dict[str, Any]:
+    valid_reason = valid_reason or ("SpecValid" if valid else "InvalidSpec")
     conds = [
-        condition("Valid", valid, "SpecValid" if valid else "InvalidSpec", "; ".join(problems), generation),
+        condition("Valid", valid, valid_reason, "; ".join(problems), generation),
         condition("Reconciled", True, "Cached", "", generation),
         condition("Ready", ready, ready_reason, ready_message, generation),
     ]
     status = {k: v for k, v in (old or {}).items() if k not in ("conditions", "observedGeneration")}
     status["observedGeneration"] = generation
     status["conditions"] = merge_conditions((old or {}).get("conditions", []), conds, now_iso())
+    return status
+
+
+def object_status(
+    old: dict[str, Any],
+    kind: str,
+    spec: dict[str, Any] | None,
+    generation: int,
+    problems: list[str],
+    missing: list[str],
+    has_last_valid: bool,
+) -> dict[str, Any]:
+    """Status of one object from its schema problems, its missing references and its cached spec."""
+    if problems:
+        ready = has_last_valid
+        reason = "LastValidSpec" if ready else "Invalid"
+        message = "running the last valid spec" if ready else "not running: fix the spec"
+        return resource_status(old, False, problems, generation, ready, reason, message)
+    if missing:
+        message = "waiting for " + "; ".join(missing)
+        return resource_status(
+            old,
+            False,
+            missing,
+            generation,
+            False,
+            "ReferenceNotFound",
+            message,
+            valid_reason="ReferenceNotFound",
+        )
+    if kind == "Monitor" and spec is not None and spec.get("enabled") is False:
+        return resource_status(old, True, [], generation, False, "Disabled", "spec.enabled is false")
+    return resource_status(old, True, [], generation, True, "Active")
+
+
+def with_push_token(status: dict[str, Any], kind: str, spec: dict[str, Any] | None) -> dict[str, Any]:
+    """A push monitor without a token Secret gets a generated token in its cached status (kept once made)."""
+    spec = spec or {}
+    if kind != "Monitor" or spec.get("type") != "push":
+        return status
+    if (spec.get("push") or {}).get("tokenSecretRef"):
+        status.pop("pushToken", None)
+    elif not status.get("pushToken"):
+        status["pushToken"] = secrets.token_urlsafe(24)  # shown to its owner, as Uptime Kuma does
     return status

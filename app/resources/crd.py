@@ -6,13 +6,13 @@ API server only accepts *structural* schemas, so the pydantic JSON schema is rew
 `$ref`s inlined, `anyOf [X, null]` turned into `nullable`, constructs Kubernetes does not
 know (`const`, `additionalProperties: false`, formats it would validate differently)
 dropped or translated, and models that accept extra fields marked
-`x-kubernetes-preserve-unknown-fields`. `structural_problems` checks the result locally.
+`x-kubernetes-preserve-unknown-fields`. tests/kube/structural.py checks the result as the
+API server would.
 """
 
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 import yaml
@@ -33,18 +33,29 @@ RULES: dict[str, list[dict[str, str]]] = {
             if t != "push"  # a push monitor may leave `push` out: it defaults to {}
         ),
         *(
-            {"rule": f"self.type == '{t}' || !has(self.{t})", "message": f"only a {t} monitor takes {t} settings"}
+            {
+                "rule": f"self.type == '{t}' || !has(self.{t})",
+                "message": f"only a {t} monitor takes {t} settings",
+            }
             for t in _MONITOR_TYPES
         ),
     ],
-    "NameValue": [{"rule": "has(self.value) != has(self.valueFrom)", "message": "give exactly one of value or valueFrom"}],
+    "NameValue": [
+        {
+            "rule": "has(self.value) != has(self.valueFrom)",
+            "message": "give exactly one of value or valueFrom",
+        }
+    ],
     "SecretKeyRef": [
-        {"rule": "has(self.name) || has(self.env)", "message": "a secret reference needs name (a Secret) or env"}
+        {
+            "rule": "has(self.name) || has(self.env)",
+            "message": "a secret reference needs name (a Secret) or env",
+        }
     ],
     "KubernetesTargetSpec": [
         {"rule": "has(self.name) != has(self.selector)", "message": "give exactly one of name or selector"}
     ],
-}  # fmt: skip
+}
 
 _DROP = {"title", "format", "examples", "readOnly", "writeOnly", "deprecated", "discriminator", "$schema"}
 
@@ -99,44 +110,40 @@ def _cond(type_: str) -> str:
     return f'.status.conditions[?(@.type=="{type_}")].status'
 
 
-_AGE = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
-_VALID = {"name": "Valid", "type": "string", "jsonPath": _cond("Valid")}
-_READY = {"name": "Ready", "type": "string", "jsonPath": _cond("Ready")}
-_MESSAGE = {
-    "name": "Message", "type": "string", "priority": 1,
-    "jsonPath": '.status.conditions[?(@.type=="Valid")].message',
-}  # fmt: skip
+def _col(name: str, path: str, type_: str = "string", priority: int = 0, **extra: str) -> dict[str, Any]:
+    col: dict[str, Any] = {"name": name, "type": type_, "jsonPath": path, **extra}
+    if priority:
+        col["priority"] = priority
+    return col
+
+
+_AGE = _col("Age", ".metadata.creationTimestamp", "date")
+_VALID, _READY = _col("Valid", _cond("Valid")), _col("Ready", _cond("Ready"))
+_MESSAGE = _col("Message", '.status.conditions[?(@.type=="Valid")].message', priority=1)
+_TAIL = [_VALID, _READY, _AGE, _MESSAGE]
 
 COLUMNS: dict[str, list[dict[str, Any]]] = {
     "Monitor": [
-        {"name": "Type", "type": "string", "jsonPath": ".spec.type"},
-        {"name": "Target", "type": "string", "jsonPath": ".status.target"},
-        {"name": "State", "type": "string", "jsonPath": ".status.state"},
-        {"name": "Uptime 24h", "type": "string", "jsonPath": ".status.uptime.24h"},
-        {"name": "Latency", "type": "integer", "jsonPath": ".status.latencyMs", "description": "milliseconds"},
+        _col("Type", ".spec.type"),
+        _col("Target", ".status.target"),
+        _col("State", ".status.state"),
+        _col("Uptime 24h", ".status.uptime.24h"),
+        _col("Latency", ".status.latencyMs", "integer", description="milliseconds"),
         _AGE,
-        {"name": "Valid", "type": "string", "jsonPath": _cond("Valid"), "priority": 1},
-        {"name": "Reason", "type": "string", "jsonPath": ".status.reason", "priority": 1},
+        _col("Valid", _cond("Valid"), priority=1),
+        _col("Reason", ".status.reason", priority=1),
     ],
-    "MonitorSet": [_VALID, _READY, _AGE, _MESSAGE],
-    "NotificationProvider": [{"name": "Type", "type": "string", "jsonPath": ".spec.type"}, _VALID, _READY, _AGE,
-                             _MESSAGE],
-    "NotificationPolicy": [{"name": "Priority", "type": "integer", "jsonPath": ".spec.priority"}, _VALID, _READY,
-                           _AGE, _MESSAGE],
-    "StatusPage": [{"name": "Slug", "type": "string", "jsonPath": ".spec.slug"},
-                   {"name": "Title", "type": "string", "jsonPath": ".spec.title"}, _VALID, _READY, _AGE, _MESSAGE],
-    "MaintenanceWindow": [{"name": "Start", "type": "string", "jsonPath": ".spec.start"},
-                          {"name": "Duration", "type": "string", "jsonPath": ".spec.duration"},
-                          {"name": "Recurrence", "type": "string", "jsonPath": ".spec.rrule"}, _VALID, _AGE, _MESSAGE],
-    "Silence": [{"name": "Starts", "type": "string", "jsonPath": ".spec.startsAt"},
-                {"name": "Ends", "type": "string", "jsonPath": ".spec.endsAt"},
-                {"name": "Comment", "type": "string", "jsonPath": ".spec.comment"}, _VALID, _AGE, _MESSAGE],
-    "LocalUser": [{"name": "Username", "type": "string", "jsonPath": ".spec.username"},
-                  {"name": "Role", "type": "string", "jsonPath": ".spec.role"}, _VALID, _READY, _AGE, _MESSAGE],
-    "ApiKey": [{"name": "Role", "type": "string", "jsonPath": ".spec.role"},
-               {"name": "Expires", "type": "string", "jsonPath": ".spec.expiresAt"}, _VALID, _READY, _AGE, _MESSAGE],
-    "KubeKumaSettings": [{"name": "Read-only", "type": "boolean", "jsonPath": ".spec.readOnly"}, _VALID, _AGE,
-                         _MESSAGE],
+    "MonitorSet": _TAIL,
+    "NotificationProvider": [_col("Type", ".spec.type"), *_TAIL],
+    "NotificationPolicy": [_col("Priority", ".spec.priority", "integer"), *_TAIL],
+    "StatusPage": [_col("Slug", ".spec.slug"), _col("Title", ".spec.title"), *_TAIL],
+    "MaintenanceWindow": [_col("Start", ".spec.start"), _col("Duration", ".spec.duration"),
+                          _col("Recurrence", ".spec.rrule"), _VALID, _AGE, _MESSAGE],
+    "Silence": [_col("Starts", ".spec.startsAt"), _col("Ends", ".spec.endsAt"),
+                _col("Comment", ".spec.comment"), _VALID, _AGE, _MESSAGE],
+    "LocalUser": [_col("Username", ".spec.username"), _col("Role", ".spec.role"), *_TAIL],
+    "ApiKey": [_col("Role", ".spec.role"), _col("Expires", ".spec.expiresAt"), *_TAIL],
+    "KubeKumaSettings": [_col("Read-only", ".spec.readOnly", "boolean"), _VALID, _AGE, _MESSAGE],
 }  # fmt: skip
 
 
@@ -319,122 +326,3 @@ class _Dumper(yaml.SafeDumper):
 def to_yaml(obj: dict[str, Any]) -> str:
     header = "# Generated by `kubekuma crds` from app/resources/; do not edit by hand.\n"
     return header + yaml.dump(obj, Dumper=_Dumper, sort_keys=False, width=110, allow_unicode=True)
-
-
-# -- local structural checks ------------------------------------------------------------------------------
-_ALLOWED = {
-    "description", "type", "format", "title", "default", "maximum", "exclusiveMaximum", "minimum",
-    "exclusiveMinimum", "maxLength", "minLength", "pattern", "maxItems", "minItems", "uniqueItems", "multipleOf",
-    "enum", "maxProperties", "minProperties", "required", "items", "allOf", "oneOf", "anyOf", "not", "properties",
-    "additionalProperties", "nullable", "example", "externalDocs", "x-kubernetes-preserve-unknown-fields",
-    "x-kubernetes-embedded-resource", "x-kubernetes-int-or-string", "x-kubernetes-list-map-keys",
-    "x-kubernetes-list-type", "x-kubernetes-map-type", "x-kubernetes-validations",
-}  # fmt: skip
-_TYPES = {"object", "array", "string", "integer", "number", "boolean"}
-_PY_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,), "object": (dict,),
-    "array": (list,),
-}  # fmt: skip
-_SELF_FIELD = re.compile(r"\bself\.([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def structural_problems(schema: Any, path: str = "") -> list[str]:
-    """What the API server would reject in a schema, as far as it can be checked without one."""
-    out: list[str] = []
-    if not isinstance(schema, dict):
-        return [f"{path or '<root>'}: a schema must be a mapping"]
-    here = path or "<root>"
-    for key in schema:
-        if key not in _ALLOWED:
-            out.append(f"{here}: {key} is not allowed in a structural schema")
-    preserve = schema.get("x-kubernetes-preserve-unknown-fields")
-    if preserve is not None and preserve is not True:
-        out.append(f"{here}: x-kubernetes-preserve-unknown-fields must be true when set")
-    type_ = schema.get("type")
-    if type_ is None and not preserve and not schema.get("x-kubernetes-int-or-string"):
-        out.append(f"{here}: type is missing")
-    if type_ is not None and type_ not in _TYPES:
-        out.append(f"{here}: unknown type {type_!r}")
-    if schema.get("nullable") and type_ is None:
-        out.append(f"{here}: nullable needs a type")
-    for junctor in ("allOf", "anyOf", "oneOf", "not"):
-        branches = schema.get(junctor)
-        for i, branch in enumerate(
-            branches if isinstance(branches, list) else [branches] if branches else []
-        ):
-            for banned in ("type", "properties", "items", "additionalProperties", "default", "nullable",
-                           "description", "x-kubernetes-preserve-unknown-fields"):  # fmt: skip
-                if isinstance(branch, dict) and banned in branch:
-                    out.append(f"{here}.{junctor}[{i}]: {banned} may not appear inside {junctor}")
-    if "additionalProperties" in schema:
-        extra = schema["additionalProperties"]
-        if isinstance(extra, bool):
-            out.append(f"{here}: additionalProperties must be a schema, not {extra}")
-        if "properties" in schema:
-            out.append(f"{here}: properties and additionalProperties are mutually exclusive")
-    if type_ == "array":
-        if not isinstance(schema.get("items"), dict):
-            out.append(f"{here}: an array needs one items schema")
-        else:
-            out.extend(structural_problems(schema["items"], f"{path}[]"))
-    for name, sub in (schema.get("properties") or {}).items():
-        out.extend(structural_problems(sub, f"{path}.{name}"))
-    if isinstance(schema.get("additionalProperties"), dict):
-        out.extend(structural_problems(schema["additionalProperties"], f"{path}.*"))
-    for req in schema.get("required") or []:
-        if req not in (schema.get("properties") or {}):
-            out.append(f"{here}: required field {req} is not among the properties")
-    if "default" in schema:
-        out.extend(_default_problems(schema, here))
-    for enum_value in schema.get("enum") or []:
-        if type_ in _PY_TYPES and not isinstance(enum_value, _PY_TYPES[type_]):
-            out.append(f"{here}: enum value {enum_value!r} is not a {type_}")
-    for rule in schema.get("x-kubernetes-validations") or []:
-        if not isinstance(rule, dict) or not isinstance(rule.get("rule"), str):
-            out.append(f"{here}: a validation rule needs a rule string")
-            continue
-        if not preserve:
-            for field in _SELF_FIELD.findall(rule["rule"]):
-                if field not in (schema.get("properties") or {}):
-                    out.append(f"{here}: rule {rule['rule']!r} names {field}, which is not a property")
-    return out
-
-
-def _default_problems(schema: dict[str, Any], here: str) -> list[str]:
-    value, type_ = schema["default"], schema.get("type")
-    if type_ in _PY_TYPES and not isinstance(value, _PY_TYPES[type_]):
-        return [f"{here}: default {value!r} is not a {type_}"]
-    if type_ == "integer" and isinstance(value, bool):
-        return [f"{here}: default {value!r} is not an integer"]
-    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
-        return [f"{here}: default {value!r} does not match the pattern"]
-    if "enum" in schema and value not in schema["enum"]:
-        return [f"{here}: default {value!r} is not one of the enum values"]
-    return []
-
-
-def crd_problems(doc: dict[str, Any]) -> list[str]:
-    """Structural problems of a whole CRD (every version's schema, the printer columns, the names)."""
-    out: list[str] = []
-    spec = doc.get("spec", {})
-    if doc.get("apiVersion") != "apiextensions.k8s.io/v1" or doc.get("kind") != "CustomResourceDefinition":
-        out.append("not an apiextensions.k8s.io/v1 CustomResourceDefinition")
-    names = spec.get("names", {})
-    if doc.get("metadata", {}).get("name") != f"{names.get('plural')}.{spec.get('group')}":
-        out.append("metadata.name must be <plural>.<group>")
-    for version in spec.get("versions", []):
-        schema = version.get("schema", {}).get("openAPIV3Schema")
-        out.extend(f"{version.get('name')}: {p}" for p in structural_problems(schema))
-        props = (schema or {}).get("properties", {})
-        meta = props.get("metadata", {})
-        if set(meta) - {"type"} - {"properties"} or set(meta.get("properties", {})) - {
-            "name",
-            "generateName",
-        }:
-            out.append("metadata may only restrict name and generateName")
-        for col in version.get("additionalPrinterColumns", []):
-            if not str(col.get("jsonPath", "")).startswith("."):
-                out.append(f"printer column {col.get('name')}: jsonPath must start with '.'")
-            if col.get("type") not in ("integer", "number", "string", "boolean", "date"):
-                out.append(f"printer column {col.get('name')}: unknown type {col.get('type')!r}")
-    return out

@@ -1,0 +1,392 @@
+"""The state behind the Kubernetes API double: objects, one resourceVersion counter, the event history.
+
+The rules it keeps are listed in apiserver.py, which serves it over HTTP.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import copy
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from app.resources.common import API_GROUP, API_VERSION
+from app.resources.registry import KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    group: str
+    version: str
+    plural: str
+    kind: str
+    namespaced: bool = True
+    status: bool = False  # has the status subresource
+    custom: bool = False  # a custom resource: generation tracking, merge patch only, rv needed on PUT
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+
+RESOURCES: dict[tuple[str, str, str], Kind] = {
+    (k.group, k.version, k.plural): k
+    for k in [
+        Kind("", "v1", "secrets", "Secret"),
+        Kind("", "v1", "namespaces", "Namespace", namespaced=False),
+        Kind("coordination.k8s.io", "v1", "leases", "Lease"),
+        *(
+            Kind(API_GROUP, API_VERSION, i.plural, i.kind, i.namespaced, status=True, custom=True)
+            for i in KINDS.values()
+        ),
+    ]
+}
+BY_PLURAL = {k.plural: k for k in RESOURCES.values()}
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.reason, self.message = code, reason, message
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        }
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386: objects merge recursively, null deletes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _content(obj: dict[str, Any]) -> dict[str, Any]:
+    """Everything that bumps generation: all but metadata and status."""
+    return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
+
+
+@dataclass
+class Event:
+    rv: int
+    kind: Kind
+    namespace: str
+    type: str
+    obj: dict[str, Any]
+
+
+@dataclass
+class _Watch:
+    closed: bool = False
+    expire: bool = False
+
+
+@dataclass
+class FakeKube:
+    """The state of the double: objects, the event history, and the knobs tests turn."""
+
+    bookmark_interval: float = 1.0
+    rv: int = 1
+    compacted_rv: int = 0
+    objects: dict[tuple[Kind, str, str], dict[str, Any]] = field(default_factory=dict)
+    history: list[Event] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    faults: list[list[Any]] = field(default_factory=list)
+    cond: threading.Condition = field(default_factory=threading.Condition)
+    watches: list[_Watch] = field(default_factory=list)
+    _snapshots: dict[str, tuple[int, list[dict[str, Any]]]] = field(default_factory=dict)
+    closing: bool = False
+
+    # -- direct access (tests) -------------------------------------------------------------------------
+    def create(self, plural: str, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._create(BY_PLURAL[plural], namespace, body)
+
+    def get(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        with self.cond:
+            obj = self.objects.get((BY_PLURAL[plural], namespace, name))
+            return copy.deepcopy(obj) if obj else None
+
+    def update(
+        self, plural: str, namespace: str, name: str, patch: dict[str, Any], subresource: str = ""
+    ) -> dict[str, Any]:
+        return self._patch(BY_PLURAL[plural], namespace, name, patch, subresource)
+
+    def delete(self, plural: str, namespace: str, name: str) -> dict[str, Any]:
+        return self._delete(BY_PLURAL[plural], namespace, name)
+
+    def list(self, plural: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        kind = BY_PLURAL[plural]
+        with self.cond:
+            return [
+                copy.deepcopy(o)
+                for (k, ns, _), o in sorted(self.objects.items(), key=lambda kv: kv[0][1:])
+                if k == kind and (namespace is None or ns == namespace)
+            ]
+
+    def put_secret(self, namespace: str, name: str, data: dict[str, str]) -> dict[str, Any]:
+        encoded = {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}
+        body = {"metadata": {"name": name}, "type": "Opaque", "data": encoded}
+        return self.create("secrets", namespace, body)
+
+    def compact(self) -> int:
+        """Forget the history up to now: a watch or list from an older resourceVersion gets 410 Gone."""
+        with self.cond:
+            self.compacted_rv = self.rv
+            self.history.clear()
+            self._snapshots.clear()
+            return self.rv
+
+    def cut_watches(self) -> None:
+        """Drop every open watch connection (a network cut or an API server restart)."""
+        with self.cond:
+            for w in self.watches:
+                w.closed = True
+            self.cond.notify_all()
+
+    def expire_watches(self) -> None:
+        """Compact, then tell every open watch its resourceVersion is gone (ERROR 410), as etcd does."""
+        with self.cond:
+            self.compact()
+            for w in self.watches:
+                w.expire = True
+            self.cond.notify_all()
+
+    def fail(self, method: str, path_part: str, code: int = 500, times: int = 1) -> None:
+        """The next `times` requests whose path contains `path_part` get HTTP `code`."""
+        with self.cond:
+            self.faults.append([method, path_part, code, times])
+
+    def count(self, method: str, path_part: str = "") -> int:
+        with self.cond:
+            return sum(1 for m, p in self.requests if m == method and path_part in p)
+
+    # -- writes ----------------------------------------------------------------------------------------------
+    def _emit(self, kind: Kind, namespace: str, type_: str, obj: dict[str, Any]) -> None:
+        self.history.append(Event(self.rv, kind, namespace, type_, copy.deepcopy(obj)))
+        self.cond.notify_all()
+
+    def _create(self, kind: Kind, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        body = copy.deepcopy(body)
+        meta = body.setdefault("metadata", {})
+        name = meta.get("name")
+        if not name:
+            raise ApiError(422, "Invalid", "metadata.name: Required value")
+        ns = namespace if kind.namespaced else ""
+        with self.cond:
+            if (kind, ns, name) in self.objects:
+                raise ApiError(409, "AlreadyExists", f'{kind.plural}.{kind.group} "{name}" already exists')
+            self.rv += 1
+            meta.update(uid=str(uuid.uuid4()), resourceVersion=str(self.rv), creationTimestamp=_now())
+            if kind.namespaced:
+                meta["namespace"] = ns
+            if kind.custom:
+                meta["generation"] = 1
+            if kind.status:
+                body.pop("status", None)
+            body["apiVersion"], body["kind"] = kind.api_version, kind.kind
+            self.objects[(kind, ns, name)] = body
+            self._emit(kind, ns, "ADDED", body)
+            return copy.deepcopy(body)
+
+    def _current(self, kind: Kind, namespace: str, name: str) -> dict[str, Any]:
+        obj = self.objects.get((kind, namespace if kind.namespaced else "", name))
+        if obj is None:
+            raise ApiError(404, "NotFound", f'{kind.plural}.{kind.group} "{name}" not found')
+        return obj
+
+    def _write(
+        self,
+        kind: Kind,
+        namespace: str,
+        name: str,
+        new: dict[str, Any],
+        subresource: str,
+        precondition: str | None,
+    ) -> dict[str, Any]:
+        """Store `new` as the next version of an object, under the rules of the resource and subresource."""
+        ns = namespace if kind.namespaced else ""
+        old = self._current(kind, ns, name)
+        if precondition is not None and precondition != old["metadata"]["resourceVersion"]:
+            raise ApiError(
+                409,
+                "Conflict",
+                f'Operation cannot be fulfilled on {kind.plural}.{kind.group} "{name}": '
+                "the object has been modified; please apply your changes to the latest version and try again",
+            )
+        if subresource == "status":
+            result = copy.deepcopy(old)
+            if "status" in new:
+                result["status"] = new["status"]
+            else:
+                result.pop("status", None)
+        else:
+            result = copy.deepcopy(new)
+            meta = result.setdefault("metadata", {})
+            for key in ("uid", "creationTimestamp", "generation", "namespace", "name"):
+                if key in old["metadata"]:
+                    meta[key] = old["metadata"][key]
+            if kind.status:  # the main resource never changes status
+                result.pop("status", None)
+                if "status" in old:
+                    result["status"] = old["status"]
+            if kind.custom and _content(result) != _content(old):
+                meta["generation"] = old["metadata"].get("generation", 1) + 1
+        result["apiVersion"], result["kind"] = kind.api_version, kind.kind
+        result["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
+        if result == old:
+            return copy.deepcopy(old)  # nothing changed: not a write
+        self.rv += 1
+        result["metadata"]["resourceVersion"] = str(self.rv)
+        self.objects[(kind, ns, name)] = result
+        self._emit(kind, ns, "MODIFIED", result)
+        return copy.deepcopy(result)
+
+    def _replace(
+        self, kind: Kind, namespace: str, name: str, body: dict[str, Any], subresource: str
+    ) -> dict[str, Any]:
+        rv = (body.get("metadata") or {}).get("resourceVersion")
+        if kind.custom and not rv:
+            raise ApiError(
+                422,
+                "Invalid",
+                "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update",
+            )
+        with self.cond:
+            return self._write(kind, namespace, name, body, subresource, rv)
+
+    def _patch(
+        self, kind: Kind, namespace: str, name: str, patch: dict[str, Any], subresource: str
+    ) -> dict[str, Any]:
+        with self.cond:
+            old = self._current(kind, namespace, name)
+            rv = (patch.get("metadata") or {}).get("resourceVersion") if isinstance(patch, dict) else None
+            return self._write(kind, namespace, name, merge_patch(old, patch), subresource, rv)
+
+    def _delete(self, kind: Kind, namespace: str, name: str) -> dict[str, Any]:
+        ns = namespace if kind.namespaced else ""
+        with self.cond:
+            obj = copy.deepcopy(self._current(kind, ns, name))
+            del self.objects[(kind, ns, name)]
+            self.rv += 1
+            obj["metadata"]["resourceVersion"] = str(self.rv)
+            self._emit(kind, ns, "DELETED", obj)
+            return obj
+
+    # -- reads ----------------------------------------------------------------------------------------------
+    def _list(self, kind: Kind, namespace: str | None, query: dict[str, str]) -> dict[str, Any]:
+        limit = int(query.get("limit") or 0)
+        token = query.get("continue")
+        with self.cond:
+            if token:
+                snap = self._snapshots.get(token)
+                if snap is None:
+                    raise ApiError(
+                        410,
+                        "Expired",
+                        "The provided continue parameter is too old to display a "
+                        "consistent list result. You can start a new list without the continue parameter.",
+                    )
+                list_rv, items = snap
+            else:
+                asked = query.get("resourceVersion")
+                if asked and asked != "0" and int(asked) < self.compacted_rv:
+                    raise ApiError(410, "Expired", f"too old resource version: {asked} ({self.compacted_rv})")
+                list_rv = self.rv
+                items = [
+                    copy.deepcopy(o)
+                    for (k, ns, _), o in sorted(self.objects.items(), key=lambda kv: kv[0][1:])
+                    if k == kind and (namespace is None or ns == namespace)
+                ]
+            page, rest = (items[:limit], items[limit:]) if limit else (items, [])
+            meta: dict[str, Any] = {"resourceVersion": str(list_rv)}
+            if rest:
+                next_token = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode()
+                self._snapshots[next_token] = (list_rv, rest)
+                meta["continue"], meta["remainingItemCount"] = next_token, len(rest)
+        return {"apiVersion": kind.api_version, "kind": f"{kind.kind}List", "metadata": meta, "items": page}
+
+    def watch(self, kind: Kind, namespace: str | None, query: dict[str, str]) -> Iterator[dict[str, Any]]:
+        """The events of one watch request, as dicts; ends on timeout, a cut, or 410."""
+        asked = query.get("resourceVersion") or "0"
+        bookmarks = query.get("allowWatchBookmarks") in ("true", "1", "True")
+        deadline = time.monotonic() + float(query.get("timeoutSeconds") or 3600)
+        state = _Watch()
+        with self.cond:
+            self.watches.append(state)
+            if asked == "0":
+                last = self.rv
+                initial = [
+                    copy.deepcopy(o)
+                    for (k, ns, _), o in sorted(self.objects.items(), key=lambda kv: kv[0][1:])
+                    if k == kind and (namespace is None or ns == namespace)
+                ]
+            else:
+                last, initial = int(asked), []
+        try:
+            for obj in initial:
+                yield {"type": "ADDED", "object": obj}
+            next_bookmark = time.monotonic() + self.bookmark_interval
+            while True:
+                gone, batch = False, []
+                with self.cond:
+                    if state.expire or last < self.compacted_rv:
+                        gone = True
+                    elif state.closed or self.closing or time.monotonic() >= deadline:
+                        return
+                    else:
+                        start = bisect.bisect_right(self.history, last, key=lambda e: e.rv)
+                        batch = [
+                            e
+                            for e in self.history[start:]
+                            if e.kind == kind and (namespace is None or e.namespace == namespace)
+                        ]
+                        last = self.rv  # everything up to here was seen (other kinds' events need no sending)
+                        if not batch:
+                            wait = min(deadline, next_bookmark) - time.monotonic()
+                            if wait > 0:
+                                self.cond.wait(wait)
+                if gone:
+                    yield self._gone(last)
+                    return
+                for e in batch:
+                    yield {"type": e.type, "object": e.obj}
+                if bookmarks and time.monotonic() >= next_bookmark:
+                    next_bookmark = time.monotonic() + self.bookmark_interval
+                    yield {
+                        "type": "BOOKMARK",
+                        "object": {
+                            "kind": kind.kind,
+                            "apiVersion": kind.api_version,
+                            "metadata": {"resourceVersion": str(last)},
+                        },
+                    }
+        finally:
+            with self.cond:
+                self.watches.remove(state)
+
+    def _gone(self, rv: int) -> dict[str, Any]:
+        err = ApiError(410, "Expired", f"too old resource version: {rv} ({self.compacted_rv})")
+        return {"type": "ERROR", "object": err.status()}
