@@ -36,6 +36,7 @@ unit: $(STAMP) services
 test: lint unit
 
 bench: $(STAMP) services
+	bash bench/setup.sh
 	$(BIN)/python -m bench
 
 crds: $(STAMP)

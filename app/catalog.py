@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,6 +27,7 @@ class MonitorEntry:
     spec: MonitorSpec
     valid: bool
     status: dict[str, Any] = field(default_factory=dict)
+    spec_hash: str = ""
 
     @property
     def key(self) -> str:
@@ -38,6 +39,7 @@ class Catalog:
         self.store = store
         self.ttl = ttl
         self._lock = threading.Lock()
+        self._reload_lock = threading.Lock()
         self._revision = -1
         self._checked = 0.0
         self._monitors: dict[str, MonitorEntry] = {}
@@ -51,27 +53,47 @@ class Catalog:
         except ValidationError:
             return None
         return MonitorEntry(
-            rec.uid, rec.namespace, rec.name, rec.generation, rec.labels, spec, rec.valid, rec.status
+            rec.uid,
+            rec.namespace,
+            rec.name,
+            rec.generation,
+            rec.labels,
+            spec,
+            rec.valid,
+            rec.status,
+            rec.spec_hash,
         )
 
     def refresh(self, force: bool = False) -> bool:
-        """Reload when the cache's revision moved. Returns True when it did."""
+        """Reload when the cache's revision moved. Returns True when it did.
+
+        Readers never wait on a reload: the new maps are built outside the lock (reusing the
+        parsed spec of every monitor whose spec did not change) and swapped in at the end.
+        """
         now = time.monotonic()
         with self._lock:
             if not force and now - self._checked < self.ttl:
                 return False
             self._checked = now
+        with self._reload_lock:
             rev = self.store.resources.revision()
             if rev == self._revision and not force:
                 return False
+            old = self._monitors
             monitors: dict[str, MonitorEntry] = {}
             for rec in self.store.resources.list(kind="Monitor"):
-                entry = self._entry(rec)
+                prev = old.get(rec.uid)
+                if prev is not None and rec.spec_hash and prev.spec_hash == rec.spec_hash:
+                    entry: MonitorEntry | None = replace(
+                        prev, generation=rec.generation, labels=rec.labels, valid=rec.valid, status=rec.status
+                    )
+                else:
+                    entry = self._entry(rec)
                 if entry is not None:
                     monitors[rec.uid] = entry
-            self._monitors = monitors
-            self._by_name = {(m.namespace, m.name): m.uid for m in monitors.values()}
-            self._revision = rev
+            by_name = {(m.namespace, m.name): m.uid for m in monitors.values()}
+            with self._lock:
+                self._monitors, self._by_name, self._revision = monitors, by_name, rev
             return True
 
     @property
@@ -91,7 +113,9 @@ class Catalog:
     def monitor(self, uid: str) -> MonitorEntry | None:
         self.refresh()
         entry = self._monitors.get(uid)
-        if entry is None:  # created a moment ago: don't wait out the ttl
+        if entry is None and self.store.resources.revision() != self._revision:
+            # Created a moment ago: don't wait out the ttl. A deleted monitor's leftover
+            # messages cost one indexed read each, not a reload.
             self.refresh(force=True)
             entry = self._monitors.get(uid)
         return entry

@@ -18,21 +18,27 @@ import dramatiq
 import redis
 import waitress
 from dramatiq.brokers.redis import RedisBroker
+from prometheus_client import CollectorRegistry
 
 from app.actors import Actors, Runtime, register_actors
-from app.actors.broker import ALERT_QUEUE, CHECK_QUEUE, broker_ok, make_broker
+from app.actors.alerts import register_alert_actors
+from app.actors.broker import ALERT_QUEUE, CHECK_QUEUE, broker_ok, make_broker, queue_depth
 from app.actors.checks import guard_ttl
 from app.actors.runtime import default_identity
 from app.catalog import Catalog
 from app.config import Settings
 from app.controller.folder import FolderController, FolderSecrets
+from app.controller.kube.runtime import ElectedController, KubeParts
 from app.coord import Elector, InflightGuard, LocalGuard, LocalLease, RedisGuard, RedisLease
 from app.coord.lease import Lease
 from app.http.app import create_app
+from app.http.metrics import PipelineSources, WorkerMetrics
+from app.http.public import PublicOptions
 from app.http.push import PushEndpoint
 from app.resources.loader import SecretStore
 from app.scheduler import MonitorScheduler
 from app.store import Store
+from app.uptime.retention import heartbeat_retention, retention_plan
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +56,22 @@ class Parts:
     identity: str
     redis: redis.Redis | None = None
     stoppers: list[Any] = field(default_factory=list)
+    # This process's Prometheus registry: web, worker and scheduler figures meet here when embedded.
+    metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
+    scheduler: MonitorScheduler | None = None
+    kube: KubeParts | None = None  # set in Kubernetes mode (app/controller/kube/settings.py)
 
     def lease(self, name: str) -> Lease:
+        if self.kube is not None:
+            return self.kube.lease(name, self.identity, LEASE_DURATION)
         if self.redis is None:
             return LocalLease(self.identity)
         name = f"{self.settings.redis_namespace}:{name}"
         return RedisLease(self.redis, name, self.identity, LEASE_DURATION)
 
 
-def build_parts(settings: Settings) -> Parts:
+def build_parts(settings: Settings, kubernetes: bool = False) -> Parts:
+    kube = KubeParts.detect(settings.manifests, force=kubernetes)
     store = Store(settings.database_url)
     broker = make_broker(settings.redis_url, settings.redis_namespace)
     client = broker.client if isinstance(broker, RedisBroker) else None
@@ -66,7 +79,8 @@ def build_parts(settings: Settings) -> Parts:
         RedisGuard(client, f"{settings.redis_namespace}:inflight:") if client is not None else LocalGuard()
     )
     identity = settings.instance_id or default_identity()
-    return Parts(settings, store, Catalog(store), SecretStore(), broker, guard, identity, client)
+    secrets = kube.secrets() if kube is not None else SecretStore()
+    return Parts(settings, store, Catalog(store), secrets, broker, guard, identity, client, kube=kube)
 
 
 def build_actors(parts: Parts) -> Actors:
@@ -76,8 +90,14 @@ def build_actors(parts: Parts) -> Actors:
         secrets=parts.secrets,
         guard=parts.guard,
         identity=parts.identity,
+        kube=parts.kube.api if parts.kube is not None else None,
     )
-    return register_actors(parts.broker, rt)
+    alerts = register_alert_actors(parts.broker, rt)
+    rt.in_maintenance = alerts.in_maintenance
+    actors = register_actors(parts.broker, rt, hooks=[alerts.on_transition])
+    actors.extra.update(deliver=alerts.deliver, probe_provider=alerts.probe_provider)
+    actors.periodic.extend(alerts.periodic_jobs())
+    return actors
 
 
 class _SecondWorkerFilter(logging.Filter):
@@ -92,6 +112,7 @@ def start_workers(parts: Parts, threads: int) -> list[dramatiq.Worker]:
     logging.getLogger("dramatiq.broker").addFilter(_SecondWorkerFilter())
     for name in ("dramatiq.broker.RedisBroker", "dramatiq.broker.StubBroker"):
         logging.getLogger(name).addFilter(_SecondWorkerFilter())
+    parts.broker.add_middleware(WorkerMetrics(parts.metrics))
     workers = [
         dramatiq.Worker(parts.broker, queues={CHECK_QUEUE}, worker_threads=threads, worker_timeout=100),
         dramatiq.Worker(
@@ -111,15 +132,19 @@ def start_scheduler(parts: Parts, actors: Actors, elected: bool) -> tuple[Monito
             actors.handle_transition.send(tid)
 
     def prune() -> None:
-        parts.store.checks.prune_heartbeats(datetime.now(UTC) - timedelta(days=30))
+        keep = heartbeat_retention(parts.store.resources.list(kind="KubeKumaSettings"))
+        plan = retention_plan(datetime.now(UTC), keep)
+        parts.store.checks.prune_heartbeats(plan.heartbeats)
+        parts.store.rollups.prune(plan.rollups)
 
     sched = MonitorScheduler(
         parts.catalog,
         enqueue=lambda uid, gen, planned, timeout: actors.enqueue_check(uid, gen, planned, timeout),
         guard=parts.guard,
         guard_ttl=guard_ttl,
-        periodic=[("sweep-transitions", 30.0, sweep), ("prune-heartbeats", 3600.0, prune)],
+        periodic=[("sweep-transitions", 30.0, sweep), ("prune-heartbeats", 3600.0, prune), *actors.periodic],
     )
+    parts.scheduler = sched
     if not elected:
         sched.start(leading=True)
         return sched, None
@@ -139,7 +164,14 @@ def serve_web(parts: Parts, actors: Actors, threads: int = 8) -> Any:
         clock=rt.clock,
         in_maintenance=rt.in_maintenance,
     )
-    app = create_app(parts.store, parts.catalog, broker_ok=lambda: broker_ok(parts.broker), push=push)
+    pipeline = PipelineSources(
+        queue_depths=lambda: {q: queue_depth(parts.broker, q) for q in (CHECK_QUEUE, ALERT_QUEUE)},
+        scheduler=lambda: parts.scheduler,
+    )
+    public = PublicOptions(registry=parts.metrics, pipeline=pipeline)
+    app = create_app(
+        parts.store, parts.catalog, broker_ok=lambda: broker_ok(parts.broker), push=push, public=public
+    )
     server = waitress.create_server(
         app,
         host=parts.settings.listen_host,
@@ -169,6 +201,19 @@ def folder_controller(parts: Parts) -> FolderController | None:
     return FolderController(parts.settings.manifests, parts.store, parts.secrets, parts.settings.namespace)
 
 
+def kube_controller(parts: Parts) -> ElectedController | None:
+    """Kubernetes mode without a manifests folder: watch the API while holding the controller Lease."""
+    kube = parts.kube
+    if kube is None or parts.settings.manifests:
+        return None
+    return ElectedController(
+        lambda: kube.controller(parts.store, parts.secrets),
+        parts.lease("controller"),
+        RENEW_DEADLINE,
+        RETRY_PERIOD,
+    )
+
+
 def folder_secrets_loop(parts: Parts, stop: threading.Event) -> None:
     """A worker reads Secret manifests from the folder itself: secrets never go through the database."""
     if not parts.settings.manifests:
@@ -193,6 +238,7 @@ class Embedded:
         self.settings = settings
         self.parts = build_parts(settings)
         self.controller = folder_controller(self.parts)
+        self.kube_controller = kube_controller(self.parts)
         self.actors = build_actors(self.parts)
         self.workers: list[dramatiq.Worker] = []
         self.scheduler: MonitorScheduler | None = None
@@ -207,10 +253,12 @@ class Embedded:
     def start(self) -> Embedded:
         if self.controller:
             self.controller.start()
+        if self.kube_controller:
+            self.kube_controller.start()
         self.workers = start_workers(self.parts, self.settings.worker_threads)
         # On Redis, even the embedded shape takes the lease, so it can run beside scaled-out roles.
         self.scheduler, self.elector = start_scheduler(
-            self.parts, self.actors, elected=self.parts.redis is not None
+            self.parts, self.actors, elected=self.parts.redis is not None or self.parts.kube is not None
         )
         self.server = serve_web(self.parts, self.actors)
         self._web = threading.Thread(target=self.server.run, name="web", daemon=True)
@@ -226,6 +274,8 @@ class Embedded:
             self.scheduler.shutdown()
         if self.controller:
             self.controller.stop()
+        if self.kube_controller:
+            self.kube_controller.stop()
         for w in self.workers:
             w.stop(timeout=5000)
         self.parts.broker.close()

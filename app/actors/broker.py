@@ -11,9 +11,6 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import (
     AgeLimit,
-    Callbacks,
-    CurrentMessage,
-    Pipelines,
     Retries,
     ShutdownNotifications,
     TimeLimit,
@@ -28,10 +25,7 @@ def _middleware() -> list[dramatiq.Middleware]:
         AgeLimit(),
         TimeLimit(),
         ShutdownNotifications(),
-        Callbacks(),
-        Pipelines(),
         Retries(max_retries=0),
-        CurrentMessage(),
     ]
 
 

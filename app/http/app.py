@@ -7,9 +7,12 @@ from collections.abc import Callable
 import falcon
 
 from app.catalog import Catalog
+from app.http.alerts import register as register_alerts
 from app.http.errors import handle_unexpected, serialize_error
 from app.http.monitors import MonitorDetail, MonitorHeartbeats, MonitorList
 from app.http.pages import Dashboard
+from app.http.public import PublicOptions
+from app.http.public import register as register_public
 from app.http.push import PushEndpoint
 from app.http.push import register as register_push
 from app.store import Store
@@ -41,6 +44,7 @@ def create_app(
     catalog: Catalog,
     broker_ok: Callable[[], bool] = lambda: True,
     push: PushEndpoint | None = None,
+    public: PublicOptions | None = None,
 ) -> falcon.App:
     app = falcon.App()
     app.req_options.strip_url_path_trailing_slash = True
@@ -54,5 +58,7 @@ def create_app(
     app.add_route("/", Dashboard(store, catalog))
     if push is not None:
         register_push(app, push)
+    register_public(app, store, catalog, public)
+    register_alerts(app, store, catalog)
     app.add_sink(NotFoundSink(), prefix="/api/")
     return app

@@ -1,15 +1,34 @@
-"""/api/v1/monitors: what is checked and how it is doing."""
+"""/api/v1/monitors and /api/v1/uptime: what is checked, how it is doing, and how it did.
+
+Lists filter by namespace, Kubernetes label selector, state and type. The detail adds
+recent heartbeats, uptime over 24h/7d/30d/90d (from rollups, one query), the open
+incident and the certificate the last check saw. Heartbeats page by id cursor and by time.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import falcon
 
 from app.catalog import Catalog, MonitorEntry
-from app.http.errors import int_param
+from app.http.errors import bad_request, int_param
+from app.http.reads import certificate, uptime_json, uptime_windows
+from app.http.selectors import SelectorError, parse_selector
+from app.model import State
+from app.resources.monitor import MonitorType
 from app.store import StateView, Store
 from app.store.timeutil import iso
+from app.uptime import WINDOWS, parse_window
+from app.uptime.windows import effective_start
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def monitor_json(m: MonitorEntry, st: StateView | None) -> dict[str, Any]:
@@ -21,6 +40,7 @@ def monitor_json(m: MonitorEntry, st: StateView | None) -> dict[str, Any]:
         "target": m.spec.target(),
         "enabled": m.spec.enabled,
         "interval": m.spec.interval,
+        "description": m.spec.description,
         "state": st.state if st else "PENDING" if m.spec.enabled else None,
         "since": iso(st.since) if st else None,
         "lastCheckTime": iso(st.last_check_at) if st else None,
@@ -32,27 +52,60 @@ def monitor_json(m: MonitorEntry, st: StateView | None) -> dict[str, Any]:
     }
 
 
+def time_param(req: falcon.Request, name: str) -> datetime | None:
+    raw = req.get_param(name)
+    if not raw:
+        return None
+    try:
+        t = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise bad_request(
+            name, f"must be an RFC 3339 time such as 2024-05-01T12:00:00Z, got {raw!r}"
+        ) from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _choice(req: falcon.Request, name: str, allowed: list[str], upper: bool = False) -> str | None:
+    raw = req.get_param(name)
+    if not raw:
+        return None
+    value = raw.upper() if upper else raw.lower()
+    if value not in allowed:
+        raise bad_request(name, f"must be one of {', '.join(allowed)}, got {raw!r}")
+    return value
+
+
 class MonitorList:
     def __init__(self, store: Store, catalog: Catalog) -> None:
         self.store, self.catalog = store, catalog
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         ns = req.get_param("namespace")
-        state = req.get_param("state")
-        type_ = req.get_param("type")
-        monitors = [m for m in self.catalog.monitors() if ns is None or m.namespace == ns]
-        if type_:
-            monitors = [m for m in monitors if m.spec.type.value == type_]
+        state = _choice(req, "state", [s.value for s in State], upper=True)
+        type_ = _choice(req, "type", [t.value for t in MonitorType])
+        try:
+            selected = parse_selector(req.get_param("selector") or "")
+        except SelectorError as exc:
+            raise bad_request("selector", str(exc)) from None
+        monitors = [
+            m
+            for m in self.catalog.monitors()
+            if (ns is None or m.namespace == ns)
+            and (type_ is None or m.spec.type.value == type_)
+            and selected(m.labels)
+        ]
         states = self.store.checks.states()
-        items = [monitor_json(m, states.get(m.uid)) for m in sorted(monitors, key=lambda m: (m.namespace, m.name))]
+        items = [
+            monitor_json(m, states.get(m.uid)) for m in sorted(monitors, key=lambda m: (m.namespace, m.name))
+        ]
         if state:
-            items = [i for i in items if i["state"] == state.upper()]
+            items = [i for i in items if i["state"] == state]
         resp.media = {"items": items, "count": len(items)}
 
 
 class MonitorDetail:
-    def __init__(self, store: Store, catalog: Catalog) -> None:
-        self.store, self.catalog = store, catalog
+    def __init__(self, store: Store, catalog: Catalog, clock: Clock = utc_now) -> None:
+        self.store, self.catalog, self.clock = store, catalog, clock
 
     def find(self, namespace: str, name: str) -> MonitorEntry:
         m = self.catalog.by_name(namespace, name)
@@ -62,11 +115,16 @@ class MonitorDetail:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, namespace: str, name: str) -> None:
         m = self.find(namespace, name)
-        out = monitor_json(m, self.store.checks.states([m.uid]).get(m.uid))
+        now = self.clock()
+        st = self.store.rollups.states([m.uid]).get(m.uid)
+        out = monitor_json(m, st)
         out["spec"] = m.spec.model_dump(mode="json", by_alias=True, exclude_none=True)
         out["heartbeats"] = [h.to_json() for h in self.store.checks.heartbeats(m.uid, 20)]
+        per_window = uptime_windows(self.store, [m.uid], WINDOWS, now)
+        out["uptime"] = {w: uptime_json(per_window[w][m.uid]) for w in WINDOWS}
         inc = self.store.incidents.open_for(m.uid)
         out["openIncident"] = inc.to_json() if inc else None
+        out["certificate"] = certificate(st.details if st else None, now)
         resp.media = out
 
 
@@ -75,6 +133,31 @@ class MonitorHeartbeats(MonitorDetail):
         m = self.find(namespace, name)
         limit = int_param(req, "limit", 50, 1, 1000) or 50
         before = int_param(req, "before", None, 1, 2**62)
-        rows = self.store.checks.heartbeats(m.uid, limit, before)
+        since, until = time_param(req, "since"), time_param(req, "until")
+        if since and until and since >= until:
+            raise bad_request("until", "must be after since")
+        rows = self.store.heartbeat_pages.page(m.uid, limit, before, since, until)
         next_before = rows[-1].id if len(rows) == limit else None
         resp.media = {"items": [h.to_json() for h in rows], "next": next_before}
+
+
+class MonitorUptime(MonitorDetail):
+    """GET /api/v1/uptime/{namespace}/{name}?window=24h — from rollups only."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, namespace: str, name: str) -> None:
+        m = self.find(namespace, name)
+        window = req.get_param("window") or "24h"
+        try:
+            length = parse_window(window)
+        except ValueError as exc:
+            raise bad_request("window", str(exc)) from None
+        now = self.clock()
+        totals = uptime_windows(self.store, [m.uid], {window: length}, now)[window][m.uid]
+        resp.media = {
+            "namespace": m.namespace,
+            "name": m.name,
+            "window": window,
+            "since": iso(effective_start(now - length, now)),
+            "until": iso(now),
+            **uptime_json(totals),
+        }

@@ -1,24 +1,28 @@
 """Reads over the uptime rollups (`kk_uptime`), their retention, and the other small reads of the public face.
 
-Status pages, badges, the uptime API and metrics read only from here, and nothing here
-reads `kk_heartbeats`: every query is bounded by the number of monitors times the
+Status pages, badges, the uptime API and metrics read only from here, and none of their
+reads touches `kk_heartbeats`: every query is bounded by the number of monitors times the
 number of buckets in a window, so a page costs the same at ten thousand heartbeats as
 at a hundred million. Which buckets make a window is decided by `app.uptime.plan`; this
-module only sums what it is told to.
+module only sums what it is told to. (`rebuild` and `synthesize_heartbeats` write
+rollups from heartbeats for imports and benchmarks; `HeartbeatPages` is the API's raw
+heartbeat list.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol
 
 from pony.orm import Database, db_session, desc, select
 
+from app.store.checks import HeartbeatView, StateView
 from app.store.incidents import IncidentView, _incident
-from app.store.timeutil import from_db, to_db
+from app.store.timeutil import from_db, iso, to_db
 
 RESOLUTIONS = ("m", "h", "d")
+CHUNK = 500  # monitors per statement: SQLite takes at most 32766 parameters
 
 
 class SpanLike(Protocol):
@@ -40,16 +44,9 @@ class Counts(NamedTuple):
     latency_count: int = 0
 
 
-_FIELDS = ("up", "down", "maintenance", "latency_sum", "latency_count")
-
-
-def _bucket(value: Any) -> datetime:
-    """Raw SQL hands SQLite datetimes back as text; PostgreSQL gives datetimes."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    out = from_db(value)
-    assert out is not None
-    return out
+def _day(value: Any) -> date:
+    """Raw SQL hands SQLite datetimes back as text ('2024-05-01 00:00:00'); PostgreSQL gives datetimes."""
+    return date.fromisoformat(value[:10]) if isinstance(value, str) else value.date()
 
 
 class _Params:
@@ -67,11 +64,45 @@ class _Params:
         return "(" + ", ".join(self(i) for i in items) + ")"
 
 
-def _span_sql(spans: Sequence[SpanLike], p: _Params) -> str:
-    parts = [
-        f"(resolution = {p(s.resolution)} AND bucket >= {p(s.start)} AND bucket < {p(s.end)})" for s in spans
-    ]
-    return "(" + " OR ".join(parts) + ")" if parts else "(1 = 0)"
+class _Named:
+    """Named parameters for the driver itself (`:p0` in SQLite, `%(p0)s` in psycopg2).
+
+    The hot reads bypass Pony's raw SQL, which evaluates every `$name` occurrence as Python:
+    a statement naming 50 monitors in six branches spent most of its time there.
+    """
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.values: dict[str, Any] = {}
+
+    def __call__(self, value: Any) -> str:
+        name = f"p{len(self.values)}"
+        if isinstance(value, datetime):
+            value = to_db(value)
+            if self.dialect == "sqlite":  # the text SQLite stores (sqlite3's own adapter is deprecated)
+                value = value.isoformat(" ")
+        self.values[name] = value
+        return f":{name}" if self.dialect == "sqlite" else f"%({name})s"
+
+    def member(self, column: str, items: Sequence[Any]) -> str:
+        """`column` is one of `items`; PostgreSQL gets one array parameter and still uses the index."""
+        if self.dialect == "sqlite":
+            return f"{column} IN (" + ", ".join(self(i) for i in items) + ")"
+        return f"{column} = ANY({self(list(items))})"
+
+
+def _fetch(db: Database, sql: str, params: dict[str, Any], dialect: str) -> list[tuple[Any, ...]]:
+    """Run on the db_session's own connection, so Pony's transaction and connection pool still hold."""
+    cursor = db.get_connection().cursor()
+    try:
+        if dialect == "postgres":
+            # A few index ranges per monitor: starting parallel workers costs more than the read
+            # (10-30 ms on a busy machine, measured), and PostgreSQL plans them for a UNION this size.
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 class RollupRepo:
@@ -83,50 +114,60 @@ class RollupRepo:
     def windows(
         self, uids: Sequence[str] | None, plans: Mapping[str, Sequence[SpanLike]]
     ) -> dict[str, dict[str, Counts]]:
-        """Sums per window name and monitor uid, for several windows in one query.
+        """Sums per window name and monitor uid, for several windows in one statement per 500 monitors.
 
-        `uids=None` means every monitor (for metrics), without a long IN list.
+        One branch per span, each naming the monitors in an IN list, so both databases walk
+        the primary key (monitor_uid, resolution, bucket) per monitor; a subquery there lets
+        PostgreSQL misjudge the rows and scan the whole table. `uids=None` means every
+        monitor that has a state (for metrics).
         """
-        if not plans or (uids is not None and not uids):
-            return {w: {} for w in plans}
-        p = _Params()
+        out: dict[str, dict[str, Counts]] = {w: {} for w in plans}
+        if uids is None:
+            with db_session:
+                uids = list(self.db.select("SELECT uid FROM kk_monitor_state"))
         names = list(plans)
-        sums, conds = [], []
-        for i, name in enumerate(names):
-            cond = _span_sql(plans[name], p)
-            conds.append(cond)
-            sums += [f"SUM(CASE WHEN {cond} THEN {f} ELSE 0 END) AS {f}_{i}" for f in _FIELDS]
-        where = "(" + " OR ".join(conds) + ")"
-        if uids is not None:
-            where += f" AND monitor_uid IN {p.in_list(uids)}"
-        sql = f"SELECT monitor_uid, {', '.join(sums)} FROM kk_uptime WHERE {where} GROUP BY monitor_uid"
-        with db_session:
-            rows = self.db.select(sql, p.values)
-        out: dict[str, dict[str, Counts]] = {w: {} for w in names}
-        width = len(_FIELDS)
-        for row in rows:
-            uid = row[0]
-            for i, name in enumerate(names):
-                vals = row[1 + i * width : 1 + (i + 1) * width]
-                out[name][uid] = Counts(int(vals[0] or 0), int(vals[1] or 0), int(vals[2] or 0),
-                                        float(vals[3] or 0.0), int(vals[4] or 0))  # fmt: skip
+        spans = [(i, s) for i, name in enumerate(names) for s in plans[name]]
+        if not uids or not spans:
+            return out
+        for lo in range(0, len(uids), CHUNK):
+            p = _Named(self.dialect)
+            members = p.member(
+                "monitor_uid", uids[lo : lo + CHUNK]
+            )  # one set of parameters, named in every branch
+            sql = " UNION ALL ".join(
+                f"SELECT monitor_uid, {i}, SUM(up), SUM(down), SUM(maintenance), SUM(latency_sum), "
+                f"SUM(latency_count) FROM kk_uptime WHERE {members} "
+                f"AND resolution = {p(s.resolution)} AND bucket >= {p(s.start)} AND bucket < {p(s.end)} "
+                "GROUP BY monitor_uid"
+                for i, s in spans
+            )
+            with db_session:
+                rows = _fetch(self.db, sql, p.values, self.dialect)
+            for uid, i, up, down, mnt, lsum, lcnt in rows:
+                per = out[names[int(i)]]
+                c = Counts(int(up or 0), int(down or 0), int(mnt or 0), float(lsum or 0.0), int(lcnt or 0))
+                if uid in per:  # a window with edges on both sides has two spans of one resolution
+                    o = per[uid]
+                    c = Counts(o.up + c.up, o.down + c.down, o.maintenance + c.maintenance,
+                               o.latency_sum + c.latency_sum, o.latency_count + c.latency_count)  # fmt: skip
+                per[uid] = c
         return out
 
-    def days(self, uids: Sequence[str], first: datetime, end: datetime) -> dict[str, dict[datetime, Counts]]:
+    def days(self, uids: Sequence[str], first: datetime, end: datetime) -> dict[str, dict[date, Counts]]:
         """Day buckets in [first, end) per monitor: the bars of a status page, one query for the page."""
         if not uids:
             return {}
-        p = _Params()
+        p = _Named(self.dialect)
         sql = (
             "SELECT monitor_uid, bucket, up, down, maintenance, latency_sum, latency_count FROM kk_uptime "
             f"WHERE resolution = 'd' AND bucket >= {p(first)} AND bucket < {p(end)} "
-            f"AND monitor_uid IN {p.in_list(uids)}"
+            f"AND {p.member('monitor_uid', uids)}"
         )
         with db_session:
-            rows = self.db.select(sql, p.values)
-        out: dict[str, dict[datetime, Counts]] = {}
+            rows = _fetch(self.db, sql, p.values, self.dialect)
+        out: dict[str, dict[date, Counts]] = {}
         for uid, bucket, up, down, mnt, lsum, lcnt in rows:
-            out.setdefault(uid, {})[_bucket(bucket)] = Counts(up, down, mnt, float(lsum), lcnt)
+            out.setdefault(uid, {})[_day(bucket)] = Counts(up, down, mnt, lsum, lcnt)
         return out
 
     def count(self, resolution: str | None = None) -> int:
@@ -248,6 +289,28 @@ class RollupRepo:
             q = q.filter(lambda i: i.closed_at is None or i.closed_at >= cut)
             return [_incident(r) for r in q.order_by(lambda i: (desc(i.opened_at), desc(i.id)))[:limit]]
 
+    def states(self, uids: Sequence[str]) -> dict[str, StateView]:
+        """Current states of just these monitors, by primary key (CheckRepo.states reads them all)."""
+        if not uids:
+            return {}
+        wanted = list(uids)
+        with db_session:
+            rows = select(s for s in self.db.MonitorStateRow if s.uid in wanted)[:]
+            return {
+                r.uid: StateView(
+                    r.uid,
+                    r.state,
+                    from_db(r.since),
+                    from_db(r.last_check_at),
+                    r.latency_ms,
+                    r.reason or "",
+                    r.failure,
+                    r.details,
+                    r.checks,
+                )
+                for r in rows
+            }
+
     def open_incident_counts(self) -> dict[str, int]:
         with db_session:
             rows = self.db.select(
@@ -265,3 +328,45 @@ class RollupRepo:
         """Checks recorded since the database began, over every worker (monotonic)."""
         with db_session:
             return int(self.db.select("SELECT COALESCE(SUM(checks), 0) FROM kk_monitor_state")[0])
+
+
+class HeartbeatPages:
+    """The raw heartbeat list of one monitor, paged by time: the API's heartbeat history.
+
+    Newest first along the (monitor_uid, time) index; the cursor is the id of the last
+    heartbeat of the previous page, so pages neither skip nor repeat rows that share a time.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def page(
+        self,
+        uid: str,
+        limit: int = 50,
+        before: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[HeartbeatView]:
+        with db_session:
+            q = select(h for h in self.db.Heartbeat if h.monitor_uid == uid)
+            if since is not None:
+                lo = to_db(since)
+                q = q.filter(lambda h: h.time >= lo)
+            if until is not None:
+                hi = to_db(until)
+                q = q.filter(lambda h: h.time < hi)
+            if before is not None:
+                edge = self.db.Heartbeat.get(id=before)
+                if edge is not None and edge.monitor_uid == uid:
+                    t = edge.time
+                    q = q.filter(lambda h: h.time < t or (h.time == t and h.id < before))
+                else:
+                    q = q.filter(lambda h: h.id < before)
+            rows = q.order_by(lambda h: (desc(h.time), desc(h.id)))[:limit]
+            return [
+                HeartbeatView(
+                    h.id, iso(h.time), h.state, h.ok, h.latency_ms, h.reason or "", h.failure, h.details
+                )
+                for h in rows
+            ]

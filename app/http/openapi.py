@@ -1,0 +1,226 @@
+"""The OpenAPI 3.1 description of every route, served at /api/v1/openapi.json.
+
+Written by hand next to the code it describes, and kept true by a test that walks the
+routes registered on the Falcon app and the operations here in both directions: a route
+without a description, or a description without a route, fails the build.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from app import __version__
+
+Schema = dict[str, Any]
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _path_param(name: str, description: str) -> Schema:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+def _query(name: str, description: str, schema: Schema | None = None) -> Schema:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema or {"type": "string"}}  # fmt: skip
+
+
+NS, NAME = _path_param("namespace", "monitor namespace"), _path_param("name", "monitor name")
+SLUG = _path_param("slug", "status page slug (StatusPage spec.slug)")
+WINDOW = _query("window", "uptime window: 24h, 7d, 30d or 90d (the uptime API takes any Nm, Nh or Nd)",
+                {"type": "string", "default": "24h"})  # fmt: skip
+ERRORS = {
+    "400": {"description": "invalid parameter", "content": {"application/json": {"schema": _ref("Error")}}},
+    "404": {"description": "not found", "content": {"application/json": {"schema": _ref("Error")}}},
+}
+NOT_MODIFIED = {"304": {"description": "not modified (If-None-Match matched the ETag)"}}
+
+
+def _json(summary: str, schema: Schema, params: list[Schema] | None = None, errors: bool = True,
+          tags: tuple[str, ...] = ("api",)) -> Schema:  # fmt: skip
+    responses: Schema = {"200": {"description": summary, "content": {"application/json": {"schema": schema}}}}
+    responses |= NOT_MODIFIED
+    if errors:
+        responses |= ERRORS
+    return {"summary": summary, "tags": list(tags), "parameters": params or [], "responses": responses}
+
+
+def _media(summary: str, media: str, params: list[Schema] | None = None, tags: tuple[str, ...] = ("public",),
+           not_found: bool = True) -> Schema:  # fmt: skip
+    responses: Schema = {"200": {"description": summary, "content": {media: {"schema": {"type": "string"}}}}}
+    responses |= NOT_MODIFIED
+    if not_found:
+        responses["404"] = ERRORS["404"]
+    return {"summary": summary, "tags": list(tags), "parameters": params or [], "responses": responses}
+
+
+def _badge(what: str, params: list[Schema] | None = None) -> Schema:
+    label = _query("label", "text on the left (1-60 characters)")
+    return {"get": _media(f"{what} badge (SVG, shields.io flat style); only for monitors on a status page",
+                          "image/svg+xml", [NS, NAME, *(params or []), label], tags=("badges",))}  # fmt: skip
+
+
+_OBJ: Schema = {"type": "object", "additionalProperties": True}
+_NULLABLE_NUM: Schema = {"type": ["number", "null"]}
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "properties": {"status": {"type": "integer"}, "title": {"type": "string"},
+                                         "description": {"type": "string"}}}}},
+    "Monitor": {"type": "object", "properties": {
+        "uid": {"type": "string"}, "namespace": {"type": "string"}, "name": {"type": "string"},
+        "type": {"type": "string"}, "target": {"type": "string"}, "enabled": {"type": "boolean"},
+        "interval": {"type": "number"}, "description": {"type": "string"},
+        "state": {"type": ["string", "null"], "enum": ["UP", "DOWN", "PENDING", "MAINTENANCE", None]},
+        "since": {"type": ["string", "null"], "format": "date-time"},
+        "lastCheckTime": {"type": ["string", "null"], "format": "date-time"}, "latencyMs": _NULLABLE_NUM,
+        "reason": {"type": "string"}, "failure": {"type": ["string", "null"]},
+        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+        "conditions": {"type": "array", "items": _OBJ}}},
+    "Uptime": {"type": "object", "properties": {
+        "uptime": _NULLABLE_NUM, "uptimePercent": {"type": ["string", "null"]}, "avgLatencyMs": _NULLABLE_NUM,
+        "up": {"type": "integer"}, "down": {"type": "integer"}, "maintenance": {"type": "integer"},
+        "checks": {"type": "integer"}}},
+    "Heartbeat": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "time": {"type": "string", "format": "date-time"},
+        "state": {"type": "string"},
+        "ok": {"type": "boolean"}, "latencyMs": _NULLABLE_NUM, "reason": {"type": "string"},
+        "failure": {"type": ["string", "null"]}, "details": _OBJ}},
+    "Incident": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "openedAt": {"type": "string", "format": "date-time"},
+        "closedAt": {"type": ["string", "null"], "format": "date-time"}, "open": {"type": "boolean"},
+        "durationSeconds": _NULLABLE_NUM, "failure": {"type": ["string", "null"]}}},
+    "Delivery": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "event": {"type": "string"}, "status": {"type": "string"},
+        "attempts": {"type": "integer"}, "monitor": _OBJ, "provider": _OBJ}, "additionalProperties": True},
+    "MonitorDetail": {"allOf": [_ref("Monitor"), {"type": "object", "properties": {
+        "spec": _OBJ, "heartbeats": {"type": "array", "items": _ref("Heartbeat")},
+        "uptime": {"type": "object", "properties": {w: _ref("Uptime") for w in ("24h", "7d", "30d", "90d")}},
+        "openIncident": {"oneOf": [_ref("Incident"), {"type": "null"}]},
+        "certificate": {"oneOf": [_OBJ, {"type": "null"}]}}}]},
+    "StatusPage": {"type": "object", "properties": {
+        "slug": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"},
+        "generatedAt": {"type": "string", "format": "date-time"},
+        "status": {"type": "object", "properties": {"overall": {"type": "string", "enum": [
+            "operational", "partial_outage", "major_outage", "maintenance", "unknown"]},
+            "text": {"type": "string"}}},
+        "groups": {"type": "array", "items": {"type": "object", "properties": {
+            "name": {"type": "string"}, "monitors": {"type": "array", "items": _OBJ}}}},
+        "incidents": {"type": "object", "properties": {"open": {"type": "array", "items": _OBJ},
+                                                       "recent": {"type": "array", "items": _OBJ}}},
+        "maintenance": {"type": "object", "properties": {"active": {"type": "array", "items": _OBJ},
+                                                         "upcoming": {"type": "array", "items": _OBJ}}}}},
+    "Resource": {"type": "object", "properties": {
+        "kind": {"type": "string"}, "namespace": {"type": ["string", "null"]}, "name": {"type": "string"},
+        "uid": {"type": "string"}, "generation": {"type": "integer"}, "labels": _OBJ,
+        "valid": {"type": "boolean"},
+        "spec": {"oneOf": [_OBJ, {"type": "null"}]}, "status": _OBJ}},
+}  # fmt: skip
+
+
+def _list_of(name: str, extra: Schema | None = None) -> Schema:
+    props: Schema = {"items": {"type": "array", "items": _ref(name)}, "count": {"type": "integer"}}
+    return {"type": "object", "properties": props | (extra or {})}
+
+
+_PUSH = {
+    "summary": "report a push monitor's result (Uptime Kuma and healthchecks compatible)",
+    "tags": ["push"],
+    "parameters": [_path_param("token", "the monitor's push token"), _query("status", "up or down"),
+                   _query("msg", "message"), _query("ping", "latency in ms")],
+    "responses": {"200": {"description": "recorded", "content": {"application/json": {"schema": _OBJ}}},
+                  "400": ERRORS["400"], "404": ERRORS["404"], "429": {"description": "rate limited"}},
+}  # fmt: skip
+_PUSH_ACTION = _PUSH | {
+    "parameters": [*_PUSH["parameters"], _path_param("action", "start, fail or an exit code")]
+}
+
+
+_NEXT: Schema = {"next": {"type": ["integer", "null"]}}
+_PAGING = [
+    _query("limit", "1-1000, default 50", {"type": "integer"}),
+    _query("before", "the `next` of the previous page", {"type": "integer"}),
+    _query("since", "RFC 3339; at or after", {"type": "string", "format": "date-time"}),
+    _query("until", "RFC 3339; before", {"type": "string", "format": "date-time"}),
+]
+
+PATHS: dict[str, Schema] = {
+    "/": {"get": _media("the dashboard (HTML)", falcon.MEDIA_HTML, tags=("pages",), not_found=False)},
+    "/healthz": {"get": _json("the process runs", _OBJ, errors=False, tags=("ops",))},
+    "/readyz": {"get": _json("the database and the broker answer (503 otherwise)", _OBJ, errors=False,
+                             tags=("ops",))},
+    "/metrics": {"get": _media("Prometheus metrics", "text/plain", tags=("ops",), not_found=False)},
+    "/api/v1/openapi.json": {"get": _json("this document", _OBJ, errors=False)},
+    "/api/v1/monitors": {"get": _json("monitors with their current state", _list_of("Monitor"), [
+        _query("namespace", "only this namespace"),
+        _query("selector", "Kubernetes label selector, e.g. team=payments,tier!=low,env in (a,b),!legacy"),
+        _query("state", "UP, DOWN, PENDING or MAINTENANCE"), _query("type", "monitor type, e.g. http")])},
+    "/api/v1/monitors/{namespace}/{name}": {"get": _json(
+        "one monitor: spec, last 20 heartbeats, uptime 24h/7d/30d/90d, open incident, certificate",
+        _ref("MonitorDetail"), [NS, NAME])},
+    "/api/v1/monitors/{namespace}/{name}/heartbeats": {"get": _json(
+        "heartbeats, newest first", _list_of("Heartbeat", {"next": {"type": ["integer", "null"]}}), [
+            NS, NAME, _query("limit", "1-1000, default 50", {"type": "integer"}),
+            _query("before", "the `next` of the previous page", {"type": "integer"}),
+            _query("since", "RFC 3339; heartbeats at or after", {"type": "string", "format": "date-time"}),
+            _query("until", "RFC 3339; heartbeats before", {"type": "string", "format": "date-time"})])},
+    "/api/v1/incidents": {"get": _json("incidents, newest first", _list_of("Incident", _NEXT), [
+        _query("namespace", "monitors of this namespace"), _query("monitor", "monitor name"),
+        _query("open", "true or false"), *_PAGING])},
+    "/api/v1/deliveries": {"get": _json("notification deliveries (sent, failed, suppressed with a reason)",
+                                        _list_of("Delivery", _NEXT), [
+        _query("namespace", "monitors of this namespace"), _query("monitor", "monitor name"),
+        _query("provider", "NAMESPACE/NAME or NAME of a NotificationProvider"),
+        _query("status", "pending, sending, sent, failed or suppressed"),
+        _query("event", "down, up, reminder, flapping, flappingEnded or certificateExpiring"), *_PAGING])},
+    "/api/v1/uptime/{namespace}/{name}": {"get": _json(
+        "uptime and mean latency over a window, from rollups", _ref("Uptime"), [NS, NAME, WINDOW])},
+    "/api/v1/status/{slug}": {"get": _json("a status page's content", _ref("StatusPage"), [SLUG])},
+    "/api/v1/resources": {"get": _json("every object of the ten kinds, with status", _list_of("Resource"), [
+        _query("kind", "a kind, its plural or short name"), _query("namespace", "only this namespace"),
+        _query("valid", "true or false")])},
+    "/api/v1/resources/{kind}": {"get": _json("objects of one kind", _list_of("Resource"), [
+        _path_param("kind", "Monitor, monitors, StatusPage, ..."), _query("namespace", "only this namespace"),
+        _query("valid", "true or false")])},
+    "/status/{slug}": {"get": _media("a status page (HTML)", falcon.MEDIA_HTML, [SLUG])},
+    "/status/{slug}/feed.atom": {"get": _media("the page's incidents as an Atom feed", "application/atom+xml",
+                                               [SLUG])},
+    "/badge/{namespace}/{name}/status.svg": _badge("current state"),
+    "/badge/{namespace}/{name}/uptime.svg": _badge("uptime", [WINDOW]),
+    "/badge/{namespace}/{name}/latency.svg": _badge("mean latency", [WINDOW]),
+    "/badge/{namespace}/{name}/cert.svg": _badge("certificate days left"),
+    "/api/push/{token}": {"get": _PUSH, "post": _PUSH, "head": _PUSH},
+    "/api/push/{token}/{action}": {"get": _PUSH_ACTION, "post": _PUSH_ACTION, "head": _PUSH_ACTION},
+}  # fmt: skip
+
+
+def document() -> Schema:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "KubeKuma API", "version": __version__,
+            "description": "Monitors, uptime, status pages, badges and metrics. Errors are JSON: "
+                           '{"error": {"status", "title", "description"}}. Reads carry an ETag; '
+                           "send If-None-Match to get 304 Not Modified.",
+        },
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS},
+    }  # fmt: skip
+
+
+class OpenApi:
+    def __init__(self) -> None:
+        self.doc = document()
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self.doc

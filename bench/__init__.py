@@ -1,0 +1,1 @@
+"""KubeKuma benchmarks: `make bench` or `python -m bench [--quick] [--only NAME]`."""

@@ -1,0 +1,375 @@
+"""Pipeline benchmark: real KubeKuma processes checking a fast local HTTP target.
+
+1. Plain loop: one Python process, one requests.Session, sequential GETs against the
+   target for the window: the ceiling of "Python doing HTTP" on this machine.
+2. Steady state: controller, scheduler, 2 workers (8 threads each) and web on Redis and
+   a fresh PostgreSQL database, with more monitors at 1 s than the pipeline can check,
+   so the queue never empties. Checks/s = heartbeat rows per second over the window.
+   CPU per check = utime+stime of the five processes over the window / checks
+   (target < 4 ms; a well-known Node.js monitor spends ~7.6 ms). Ratio to the plain
+   loop: target >= 0.6.
+3. Capacity: the most monitors at a 20 s interval with no beat more than 10 % (2 s)
+   late and none missing. N steps up (each on a fresh cluster) until the first failure
+   or the cap, measured over 1.5 intervals after every monitor was checked once;
+   lateness = heartbeat time - planned_time(uid, 20, heartbeat time).
+
+Run alone: `python -m bench.pipeline [--quick] [--profile]` (`--profile` records the
+first worker with py-spy during the steady window, sampling only the thread holding the
+GIL, i.e. where its Python CPU goes; needs py-spy in the venv).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench.cluster import ROLES, Cluster
+from bench.common import (
+    RESULTS,
+    load_average,
+    machine_cpu_s,
+    percentile,
+    pids_named,
+    proc_cpu_s,
+    save,
+    say,
+    table,
+)
+from bench.target import Target
+
+TARGET_RATIO = 0.6
+TARGET_CPU_MS = 4.0
+NODE_CPU_MS = 7.6
+CAP_INTERVAL = 20.0
+LATE_S = 0.1 * CAP_INTERVAL
+
+
+def plain_loop(url: str, seconds: float, max_requests: int = 5_000_000) -> dict[str, float]:
+    """Sequential GETs on one session: requests/s and this process's CPU per request."""
+    ok = 0
+    with requests.Session() as s:
+        s.get(url, timeout=5).raise_for_status()
+        c0, t0 = time.process_time(), time.perf_counter()
+        end = t0 + seconds
+        while ok < max_requests and time.perf_counter() < end:
+            r = s.get(url, timeout=5)
+            ok += r.status_code == 200
+        c1, t1 = time.process_time(), time.perf_counter()
+    return {
+        "requests": ok,
+        "seconds": t1 - t0,
+        "rps": ok / (t1 - t0),
+        "cpu_ms_per_req": (c1 - c0) / ok * 1000,
+    }
+
+
+def _profile(pid: int, seconds: float) -> subprocess.Popen[bytes] | None:
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        say("   (--profile: py-spy is not installed; `pip install py-spy` into the venv)")
+        return None
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"worker-profile-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+    say(f"   profiling worker-1 with py-spy into {out}")
+    cmd = [
+        spy,
+        "record",
+        "-p",
+        str(pid),
+        "-d",
+        str(int(seconds)),
+        "-r",
+        "100",
+        "-f",
+        "raw",
+        "--nonblocking",
+        "--gil",
+        "-o",
+        str(out),
+    ]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def idle_cores(cluster: Cluster, seconds: float) -> dict[str, float]:
+    """CPU the five processes burn with no monitor at all (polling, leases, consumers), in cores."""
+    deadline = time.monotonic() + 60
+    while not cluster.table_exists():
+        cluster.check_alive()
+        if time.monotonic() > deadline:
+            raise TimeoutError("the schema did not appear within 60 s")
+        time.sleep(0.5)
+    time.sleep(3.0)
+    cpu0, t0 = cluster.cpu(), time.perf_counter()
+    time.sleep(seconds)
+    cpu1, t1 = cluster.cpu(), time.perf_counter()
+    return {k: (cpu1[k] - cpu0[k]) / (t1 - t0) for k in cpu0}
+
+
+def steady(target: Target, quick: bool, plain: dict[str, float], profile: bool = False) -> dict[str, Any]:
+    n, warm, window = 1500, (5.0 if quick else 10.0), (15.0 if quick else 30.0)
+    cluster = Cluster()
+    try:
+        cluster.start()
+        idle = idle_cores(cluster, 5.0 if quick else 10.0)
+        say(f"   idle (no monitors): {sum(idle.values()):.3f} cores for the five processes")
+        cluster.write_set("flood", n, 1.0, target.url)
+        say(
+            f"   steady state: {n} http monitors at 1s on {len(ROLES)} processes;"
+            " waiting for every first check"
+        )
+        cluster.wait_checked("flood", n, timeout=180)
+        cluster.wait_queue_empty("alerts", timeout=60)  # first checks are transitions (new -> UP)
+        time.sleep(warm)
+        cluster.check_alive()
+        backends = cluster.db_backend_pids()
+        others = {
+            "postgres (this db)": backends,
+            "redis-server (shared)": pids_named("redis-server"),
+            "target": target.pids(),
+        }
+        spy = _profile(cluster.procs["worker-1"].pid, window) if profile else None
+        cpu0 = cluster.cpu()
+        ctx0 = {k: sum(proc_cpu_s(p) for p in v) for k, v in others.items()}
+        m0, t0 = machine_cpu_s(), time.time()
+        time.sleep(window)
+        t1, m1 = time.time(), machine_cpu_s()
+        cpu1 = cluster.cpu()
+        ctx1 = {k: sum(proc_cpu_s(p) for p in v) for k, v in others.items()}
+        depth = cluster.queue_depth()
+        time.sleep(1.5)  # let the last transactions of the window commit
+        checks = cluster.heartbeats_between(t0, t1)
+        cluster.check_alive()
+        if spy is not None:
+            spy.wait(window + 30)
+    finally:
+        cluster.stop()
+    secs = t1 - t0
+    per_role = {k: (cpu1[k] - cpu0[k]) for k in cpu0}
+    total_cpu = sum(per_role.values())
+    idle_total = sum(idle.values())
+    cps = checks / secs
+    nan = float("nan")
+    return {
+        "monitors": n,
+        "interval_s": 1.0,
+        "window_s": secs,
+        "checks": checks,
+        "checks_per_s": cps,
+        "queue_depth_end": depth,
+        "idle_cores": idle,
+        "idle_cores_total": idle_total,
+        "cpu_s": per_role,
+        "cpu_total_s": total_cpu,
+        "cpu_ms_per_check": total_cpu / checks * 1000 if checks else nan,
+        "cpu_ms_per_check_less_idle": (total_cpu - idle_total * secs) / checks * 1000 if checks else nan,
+        "cpu_ms_per_check_by_role": {k: v / checks * 1000 for k, v in per_role.items()} if checks else {},
+        "context_cpu_ms_per_check": {k: (ctx1[k] - ctx0[k]) / checks * 1000 for k in ctx0} if checks else {},
+        "machine_busy_cores": (m1 - m0) / secs,
+        "ratio_to_plain": cps / plain["rps"] if plain["rps"] else nan,
+    }
+
+
+def lateness(beats: list[tuple[str, float]], uids: list[str], w0: float, w1: float) -> dict[str, Any]:
+    """Per planned slot in [w0, w1): its beat's lateness, or missing when no beat came for it."""
+    from app.scheduler.jobs import planned_time
+
+    late: list[float] = []
+    seen: set[tuple[str, float]] = set()
+    for uid, t in beats:
+        slot = planned_time(uid, CAP_INTERVAL, t)
+        if w0 <= slot < w1:
+            late.append(t - slot)
+            seen.add((uid, round(slot, 3)))
+    expected = 0
+    missing = 0
+    for uid in uids:
+        slot = planned_time(uid, CAP_INTERVAL, w1 - 1e-6)
+        while slot >= w0:
+            expected += 1
+            if (uid, round(slot, 3)) not in seen:
+                missing += 1
+            slot -= CAP_INTERVAL
+    return {
+        "slots": expected,
+        "beats": len(late),
+        "missing": missing,
+        "late": sum(1 for x in late if x > LATE_S),
+        "p50_s": percentile(late, 50),
+        "p99_s": percentile(late, 99),
+        "max_s": max(late) if late else float("nan"),
+    }
+
+
+def capacity_step(target: Target, n: int, window: float, idle: float) -> dict[str, Any]:
+    cluster = Cluster()
+    name = f"cap{n}"
+    try:
+        cluster.write_set(name, n, CAP_INTERVAL, target.url)
+        cluster.start()
+        try:
+            warm = cluster.wait_checked(name, n, timeout=90 + n / 40)
+        except TimeoutError as exc:
+            return {"monitors": n, "ok": False, "why": str(exc)}
+        # Every first check is a transition (new -> UP): the start-up burst leaves work on both
+        # queues. Measure the steady state, so wait for it to drain (bounded: a backlog that
+        # stays is a failure the window shows).
+        drain = cluster.wait_queue_empty("alerts", timeout=60)
+        drain += cluster.wait_queue_below(
+            "checks", max(5, int(n / CAP_INTERVAL / 2)), timeout=3 * CAP_INTERVAL
+        )
+        time.sleep(3.0)
+        uids = cluster.uids_of_set(name)
+        cpu0, w0 = cluster.cpu(), time.time()
+        time.sleep(window)
+        w1, cpu1 = time.time(), cluster.cpu()
+        depth = cluster.queue_depth()
+        time.sleep(LATE_S + 3.0)  # beats of the last slots may arrive up to 2 s late and still pass
+        beats = cluster.beats_of_set(name, w0, w1 + CAP_INTERVAL)
+        cluster.check_alive()
+    finally:
+        cluster.stop()
+    # Beats attributed to slots at or after w1 are outside the window and ignored by `lateness`.
+    r = lateness(beats, uids, w0, w1 - LATE_S)
+    checks = sum(1 for _, t in beats if w0 <= t < w1)
+    cpu = sum(cpu1.values()) - sum(cpu0.values())
+    ok = r["missing"] == 0 and r["late"] == 0
+    return {
+        "monitors": n,
+        "ok": ok,
+        "warmup_s": warm,
+        "drain_s": drain,
+        "window_s": w1 - w0,
+        "queue_depth_end": depth,
+        "demand_per_s": n / CAP_INTERVAL,
+        "cpu_util_cores": cpu / (w1 - w0),
+        "checks_in_window": checks,
+        "cpu_ms_per_check_by_role": {k: (cpu1[k] - cpu0[k]) / checks * 1000 for k in cpu0} if checks else {},
+        "cpu_ms_per_check": cpu / checks * 1000 if checks else float("nan"),
+        "cpu_ms_per_check_less_idle": (cpu - idle * (w1 - w0)) / checks * 1000 if checks else float("nan"),
+        **r,
+    }
+
+
+def capacity(target: Target, quick: bool, idle: float) -> dict[str, Any]:
+    steps = [250, 500, 1000, 2000, 4000] if quick else [500, 1000, 2000, 4000, 8000, 16000]
+    window = CAP_INTERVAL if quick else 1.5 * CAP_INTERVAL
+    say(
+        f"   capacity at {CAP_INTERVAL:g}s: steps {steps}, window {window:g}s each, fail = any beat > "
+        f"{LATE_S:g}s late or missing"
+    )
+    results: list[dict[str, Any]] = []
+    passed = failed = None
+    for n in steps:
+        r = capacity_step(target, n, window, idle)
+        results.append(r)
+        _say_step(r)
+        if not r["ok"]:
+            failed = n
+            break
+        passed = n
+    if not quick and passed and failed:  # one bisection between the last pass and the first failure
+        mid = (passed + failed) // 2
+        r = capacity_step(target, mid, window, idle)
+        results.append(r)
+        _say_step(r)
+        if r["ok"]:
+            passed = mid
+    return {
+        "interval_s": CAP_INTERVAL,
+        "window_s": window,
+        "steps": results,
+        "max_ok": passed,
+        "first_failure": failed,
+    }
+
+
+def _say_step(r: dict[str, Any]) -> None:
+    if "beats" not in r:
+        say(f"   {r['monitors']:>6} @20s: FAIL ({r.get('why')})")
+        return
+    say(
+        f"   {r['monitors']:>6} @20s: {'ok  ' if r['ok'] else 'FAIL'} lateness p50 {r['p50_s']:.3f}s"
+        f" p99 {r['p99_s']:.3f}s max {r['max_s']:.3f}s; {r['late']} late,"
+        f" {r['missing']}/{r['slots']} missing;"
+        f" CPU {r['cpu_ms_per_check']:.2f} ms/check, {r['cpu_util_cores']:.2f} cores;"
+        f" first checks of all took {r['warmup_s']:.0f}s, backlog drained in {r['drain_s']:.0f}s"
+    )
+
+
+def main(quick: bool = False, profile: bool = False) -> dict[str, Any]:
+    say(
+        "== pipeline: real processes on PostgreSQL + Redis against a local HTTP target"
+        f" (load {load_average()})"
+    )
+    target = Target().start()
+    try:
+        say(f"   target: {target.kind} at {target.url}")
+        window = 15.0 if quick else 30.0
+        plain = plain_loop(target.url, window)
+        say(
+            f"   plain loop (requests.Session, sequential): {plain['rps']:.0f} req/s,"
+            f" {plain['cpu_ms_per_req']:.3f} ms CPU/request"
+        )
+        st = steady(target, quick, plain, profile)
+        say(
+            table(
+                [(role, ms) for role, ms in st["cpu_ms_per_check_by_role"].items()]
+                + [("= KubeKuma total", st["cpu_ms_per_check"])]
+                + [(f"({k})", ms) for k, ms in st["context_cpu_ms_per_check"].items()],
+                ["process", "CPU ms/check"],
+            )
+        )
+        cps, ratio = st["checks_per_s"], st["ratio_to_plain"]
+        say(
+            f"   pipeline: {cps:.0f} checks/s over {st['window_s']:.0f}s ({st['checks']} heartbeats),"
+            " queue depth"
+            f" {st['queue_depth_end']} at the end (saturated: {st['queue_depth_end'] > 0}); machine busy"
+            f" {st['machine_busy_cores']:.2f} of 2 cores"
+        )
+        say(
+            f"   ratio pipeline/plain loop: {ratio:.2f} (target >= {TARGET_RATIO}) -> "
+            f"{'meets' if ratio >= TARGET_RATIO else 'MISSES'}"
+        )
+        cpu = st["cpu_ms_per_check"]
+        say(
+            f"   CPU per check, all KubeKuma processes: {cpu:.2f} ms (target < {TARGET_CPU_MS:g} ms; Node.js"
+            f" reference ~{NODE_CPU_MS} ms) -> {'meets' if cpu < TARGET_CPU_MS else 'MISSES'};"
+            f" {st['cpu_ms_per_check_less_idle']:.2f} ms less the idle cost"
+        )
+        cap = capacity(target, quick, st["idle_cores_total"])
+        say(
+            f"   most monitors at 20s with no beat > 2s late: {cap['max_ok'] or 'none of the steps'}"
+            f" (first failure: {cap['first_failure'] or 'none up to the cap'})"
+        )
+        best = [r for r in cap["steps"] if r.get("ok") and r["monitors"] == cap["max_ok"]]
+        if best:
+            b = best[0]
+            say(
+                f"   CPU per check at {b['monitors']} monitors/20s (not saturated):"
+                f" {b['cpu_ms_per_check']:.2f} ms, {b['cpu_ms_per_check_less_idle']:.2f} ms less idle;"
+                " by process: " + ", ".join(f"{k} {v:.2f}" for k, v in b["cpu_ms_per_check_by_role"].items())
+            )
+    finally:
+        target.stop()
+    out = {"quick": quick, "target": target.kind, "plain": plain, "steady": st, "capacity": cap}
+    say(f"   raw figures: {save('pipeline', out)}")
+    return out
+
+
+def _cli() -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.pipeline")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="py-spy the first worker during the steady window")
+    args = ap.parse_args()
+    main(args.quick, args.profile)
+
+
+if __name__ == "__main__":
+    sys.exit(_cli())
