@@ -113,20 +113,21 @@ def test_manifest_to_results_and_back(system: tuple[Embedded, Path]) -> None:
         (folder / "web.yaml").write_text(
             MONITOR.format(name="web", interval="1s", url=target.url + "/missing")
         )
-        t0 = time.monotonic()
         wait_for(
             "the edit to apply",
             lambda: any("404" in h["reason"] for h in heartbeats(sys_, "web", 5)),
-            timeout=8,
+            timeout=5.5,
         )
-        assert time.monotonic() - t0 < 5.5
 
         # A broken manifest beside it gets Valid=False naming the field; the others keep running.
         (folder / "broken.yaml").write_text(MONITOR.format(name="broken", interval="soon", url=target.url))
-        broken = wait_for(
-            "the broken one in the cache", lambda: sys_.parts.store.resources.get("Monitor", "shop", "broken")
-        )
-        valid = next(c for c in broken.status["conditions"] if c["type"] == "Valid")
+
+        def valid_condition() -> dict[str, Any] | None:
+            rec = sys_.parts.store.resources.get("Monitor", "shop", "broken")
+            conds = rec.status.get("conditions", []) if rec else []
+            return next((c for c in conds if c["type"] == "Valid"), None)
+
+        valid = wait_for("the broken one's Valid condition", valid_condition)
         assert valid["status"] == "False" and valid["reason"] == "InvalidSpec"
         assert "spec.interval" in valid["message"] and "not a duration" in valid["message"]
         before = len(heartbeats(sys_, "web"))
