@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -47,46 +47,18 @@ def expand_item(template: dict[str, Any], item: MonitorSetItem) -> MonitorSpec:
     return MonitorSpec.model_validate(deep_merge(template, over))
 
 
-PROVIDER_TYPES = (
-    "slack",
-    "discord",
-    "telegram",
-    "smtp",
-    "webhook",
-    "gotify",
-    "pushover",
-    "apprise",
-    "teams",
-    "mattermost",
-    "googlechat",
-    "matrix",
-    "ntfy",
-    "pagerduty",
-    "opsgenie",
-)
+ProviderType = Literal[
+    "slack", "discord", "telegram", "smtp", "webhook", "gotify", "pushover", "apprise",
+    "teams", "mattermost", "googlechat", "matrix", "ntfy", "pagerduty", "opsgenie",
+]  # fmt: skip
+PROVIDER_TYPES: tuple[str, ...] = get_args(ProviderType)
 
 
 class NotificationProviderSpec(Model):
     """One destination. The settings of `type` sit under a key of that name; credentials are Secret refs."""
 
     model_config = Model.model_config | {"extra": "allow"}
-    type: Literal[
-        "slack",
-        "discord",
-        "telegram",
-        "smtp",
-        "webhook",
-        "gotify",
-        "pushover",
-        "apprise",
-        "teams",
-        "mattermost",
-        "googlechat",
-        "matrix",
-        "ntfy",
-        "pagerduty",
-        "opsgenie",
-    ]
+    type: ProviderType
     enabled: bool = True
 
     @model_validator(mode="after")

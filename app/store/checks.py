@@ -77,6 +77,20 @@ def buckets(t: datetime) -> tuple[tuple[str, datetime], ...]:
     return (("m", minute), ("h", minute.replace(minute=0)), ("d", minute.replace(hour=0, minute=0)))
 
 
+def state_view(r: Any) -> StateView:
+    return StateView(
+        r.uid,
+        r.state,
+        from_db(r.since),
+        from_db(r.last_check_at),
+        r.latency_ms,
+        r.reason or "",
+        r.failure,
+        r.details,
+        r.checks,
+    )
+
+
 def _snapshot(row: Any) -> MonitorSnapshot | None:
     if row is None:
         return None
@@ -198,22 +212,12 @@ class CheckRepo:
 
     def states(self, uids: list[str] | None = None) -> dict[str, StateView]:
         with db_session:
-            q = select(s for s in self.db.MonitorStateRow)
-            rows = list(q) if uids is None else [r for r in q if r.uid in set(uids)]
-            return {
-                r.uid: StateView(
-                    r.uid,
-                    r.state,
-                    from_db(r.since),
-                    from_db(r.last_check_at),
-                    r.latency_ms,
-                    r.reason or "",
-                    r.failure,
-                    r.details,
-                    r.checks,
-                )
-                for r in rows
-            }
+            if uids is None:
+                rows = select(s for s in self.db.MonitorStateRow)[:]
+            else:
+                wanted = list(uids)
+                rows = select(s for s in self.db.MonitorStateRow if s.uid in wanted)[:]
+            return {r.uid: state_view(r) for r in rows}
 
     def uptime(self, uid: str, since: datetime, resolution: str = "h") -> dict[str, float | None]:
         """Up ratio and mean latency from rollups (no raw heartbeats read)."""

@@ -68,6 +68,24 @@ class ResourceRepo:
         meta.value = str(int(meta.value) + 1)
         return int(meta.value)
 
+    def _create(self, rec: ResourceRecord, revision: int, now: datetime) -> None:
+        self.Row(
+            uid=rec.uid,
+            kind=rec.kind,
+            namespace=rec.namespace,
+            name=rec.name,
+            generation=rec.generation,
+            spec=rec.spec,
+            labels=rec.labels,
+            valid=rec.valid,
+            spec_hash=rec.spec_hash,
+            source=rec.source,
+            owner=rec.owner,
+            status=rec.status,
+            revision=revision,
+            updated_at=now,
+        )
+
     def revision(self) -> int:
         with db_session:
             meta = self.db.Meta.get(key="revision")
@@ -92,22 +110,7 @@ class ResourceRepo:
                 row = existing.get(rec.uid)
                 if row is None:
                     rev = rev or self._bump()
-                    self.Row(
-                        uid=rec.uid,
-                        kind=rec.kind,
-                        namespace=rec.namespace,
-                        name=rec.name,
-                        generation=rec.generation,
-                        spec=rec.spec,
-                        labels=rec.labels,
-                        valid=rec.valid,
-                        spec_hash=rec.spec_hash,
-                        source=rec.source,
-                        owner=rec.owner,
-                        status=rec.status,
-                        revision=rev,
-                        updated_at=now,
-                    )
+                    self._create(rec, rev, now)
                     out.changed.append(rec.uid)
                     continue
                 # An invalid record never replaces the stored (last valid) spec_hash, so it is
@@ -147,22 +150,7 @@ class ResourceRepo:
                 return
             rev = self._bump()
             if row is None:
-                self.Row(
-                    uid=rec.uid,
-                    kind=rec.kind,
-                    namespace=rec.namespace,
-                    name=rec.name,
-                    generation=rec.generation,
-                    spec=rec.spec,
-                    labels=rec.labels,
-                    valid=rec.valid,
-                    spec_hash=rec.spec_hash,
-                    source=rec.source,
-                    owner=rec.owner,
-                    status=rec.status,
-                    revision=rev,
-                    updated_at=now,
-                )
+                self._create(rec, rev, now)
                 return
             if rec.valid:
                 row.spec, row.labels, row.spec_hash = rec.spec, rec.labels, rec.spec_hash

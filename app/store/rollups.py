@@ -17,9 +17,9 @@ from typing import Any, NamedTuple, Protocol
 
 from pony.orm import Database, db_session, desc, select
 
-from app.store.checks import HeartbeatView, StateView
+from app.store.checks import HeartbeatView, StateView, state_view
 from app.store.incidents import IncidentView, _incident
-from app.store.timeutil import from_db, iso, to_db
+from app.store.timeutil import iso, to_db
 
 RESOLUTIONS = ("m", "h", "d")
 CHUNK = 500  # monitors per statement: SQLite takes at most 32766 parameters
@@ -296,20 +296,7 @@ class RollupRepo:
         wanted = list(uids)
         with db_session:
             rows = select(s for s in self.db.MonitorStateRow if s.uid in wanted)[:]
-            return {
-                r.uid: StateView(
-                    r.uid,
-                    r.state,
-                    from_db(r.since),
-                    from_db(r.last_check_at),
-                    r.latency_ms,
-                    r.reason or "",
-                    r.failure,
-                    r.details,
-                    r.checks,
-                )
-                for r in rows
-            }
+            return {r.uid: state_view(r) for r in rows}
 
     def open_incident_counts(self) -> dict[str, int]:
         with db_session:
