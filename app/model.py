@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+
+
+def utc_now() -> datetime:
+    """The default clock; everything that needs time takes a clock argument instead of calling this."""
+    return datetime.now(UTC)
 
 
 class State(enum.StrEnum):

@@ -55,7 +55,6 @@ class Parts:
     guard: InflightGuard
     identity: str
     redis: redis.Redis | None = None
-    stoppers: list[Any] = field(default_factory=list)
     # This process's Prometheus registry: web, worker and scheduler figures meet here when embedded.
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     scheduler: MonitorScheduler | None = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from app.actors.runtime import Runtime
@@ -88,9 +88,6 @@ def check_monitor(
         rt.guard.release(uid)
         return None
     state = recorded.decision.snapshot.state
-    if state == State.DOWN and recorded.transition_id is None:
-        # Still down: the open incident keeps the latest reason beside the first.
-        rt.store.incidents.note_failure(uid, recorded.decision.snapshot.reason)
     if recorded.transition_id is not None:
         on_transition(recorded.transition_id)
     if state == State.PENDING:
@@ -102,7 +99,3 @@ def check_monitor(
     lag = now.timestamp() - scheduled_at if scheduled_at else 0.0
     log.debug("checked %s: %s in %s ms (lag %.3fs)", entry.key, state, result.latency_ms, lag)
     return state.value
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

@@ -7,13 +7,14 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import requests
 
 from app.catalog import Catalog
 from app.coord import InflightGuard
+from app.model import utc_now
 from app.resources.loader import SecretStore
 from app.store import Store
 
@@ -28,7 +29,7 @@ class Runtime:
     catalog: Catalog
     secrets: SecretStore
     guard: InflightGuard
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Callable[[], datetime] = utc_now
     identity: str = field(default_factory=default_identity)
     kube: Any = None
     in_maintenance: Callable[[Any, datetime], bool] = lambda entry, now: False

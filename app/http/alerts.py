@@ -9,7 +9,7 @@ a failed one its `lastError`; neither ever holds a credential.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import falcon
@@ -17,6 +17,7 @@ import falcon
 from app.catalog import Catalog
 from app.http.errors import bad_request, int_param
 from app.http.monitors import time_param
+from app.model import utc_now
 from app.store import Store
 from app.store.deliveries import STATUSES
 
@@ -110,10 +111,6 @@ class DeliveryList:
                                                              "name": None, "type": None})  # fmt: skip
             items.append(out)
         resp.media = {"items": items, "next": rows[-1].id if len(rows) == limit else None}
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def register(

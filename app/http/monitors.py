@@ -17,7 +17,7 @@ from app.catalog import Catalog, MonitorEntry
 from app.http.errors import bad_request, int_param
 from app.http.reads import certificate, uptime_json, uptime_windows
 from app.http.selectors import SelectorError, parse_selector
-from app.model import State
+from app.model import State, utc_now
 from app.resources.monitor import MonitorType
 from app.store import StateView, Store
 from app.store.timeutil import iso
@@ -25,10 +25,6 @@ from app.uptime import WINDOWS, parse_window
 from app.uptime.windows import effective_start
 
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def monitor_json(m: MonitorEntry, st: StateView | None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import falcon
 from prometheus_client import CollectorRegistry
@@ -25,11 +25,8 @@ from app.http.openapi import OpenApi
 from app.http.resources_api import ResourceList
 from app.http.status import CustomDomains, StatusBuilder, StatusFeed, StatusHtml, StatusJson
 from app.http.statuspages import PageIndex
+from app.model import utc_now
 from app.store import Store
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from app.resources.common import Duration, LabelSelector, Model, ObjectRef, SecretKeyRef
-from app.resources.monitor import MonitorSpec
 
 
 class MonitorSetItem(Model):
@@ -40,11 +39,6 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     for k, v in over.items():
         out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
-
-
-def expand_item(template: dict[str, Any], item: MonitorSetItem) -> MonitorSpec:
-    over = {k: v for k, v in (item.model_extra or {}).items()}
-    return MonitorSpec.model_validate(deep_merge(template, over))
 
 
 ProviderType = Literal[

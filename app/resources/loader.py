@@ -157,13 +157,17 @@ class SecretStore:
     def replace(self, secrets: dict[tuple[str, str], dict[str, str]]) -> None:
         self._secrets = dict(secrets)
 
+    def _data(self, namespace: str, name: str) -> dict[str, str] | None:
+        """Where a Secret's data comes from: the folder's Secrets here; subclasses read elsewhere."""
+        return self._secrets.get((namespace, name))
+
     def get(self, ref: SecretKeyRef, namespace: str) -> str | None:
         if ref.env:
             value = self._env.get(ref.env)
             if value is None and not ref.optional:
                 raise SecretError(f"environment variable {ref.env} is not set")
             return value
-        data = self._secrets.get((namespace, ref.name or ""))
+        data = self._data(namespace, ref.name or "")
         if data is None:
             if ref.optional:
                 return None

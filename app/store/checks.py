@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pony.orm import Database, db_session, desc, select
@@ -156,6 +156,11 @@ class CheckRepo:
         row.details = details
         row.checks += 1
         transition = None
+        if snap.state == State.DOWN and not decision.changed:
+            # Still down: the open incident keeps the latest reason beside the first.
+            incident = db.Incident.get(open_key=uid)
+            if incident is not None and snap.reason:
+                incident.last_reason = snap.reason[:2000]
         if decision.changed:
             transition = db.Transition(
                 monitor_uid=uid,
@@ -254,7 +259,3 @@ class CheckRepo:
             total += len(ids)
             if len(ids) < batch:
                 return total
-
-
-def window_start(now: datetime, hours: float) -> datetime:
-    return now - timedelta(hours=hours)

@@ -133,12 +133,6 @@ class IncidentRepo:
             cur.closed_by = transition_id
             return _incident(cur)
 
-    def note_failure(self, monitor_uid: str, reason: str) -> None:
-        with db_session:
-            cur = self.db.Incident.get(open_key=monitor_uid)
-            if cur is not None and reason:
-                cur.last_reason = reason[:2000]
-
     def open_for(self, monitor_uid: str) -> IncidentView | None:
         with db_session:
             cur = self.db.Incident.get(open_key=monitor_uid)

@@ -405,6 +405,18 @@ def test_open_incident_is_idempotent(store: Store) -> None:
     assert open_now is not None and open_now.closed_at is None
 
 
+def test_a_later_failure_becomes_the_open_incidents_last_reason(store: Store) -> None:
+    tid = down_transition(store)
+    store.incidents.open_incident("m1", NOW, "connection refused", "refused", transition_id=tid)
+    check(
+        store, "m1", CheckResult.down(FailureClass.TIMEOUT, "timed out after 10s"), NOW + timedelta(minutes=1)
+    )
+
+    incident = store.incidents.open_for("m1")
+    assert incident is not None
+    assert (incident.first_reason, incident.last_reason) == ("connection refused", "timed out after 10s")
+
+
 def test_close_incident_then_a_new_one_can_open(store: Store) -> None:
     first = store.incidents.open_incident("m1", NOW, "connection refused", "refused", transition_id=1)
     other = store.incidents.open_incident("m2", NOW, "dns", "dns", transition_id=2)

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from app.resources.common import SecretKeyRef
 from app.resources.loader import SecretError, SecretStore
 
 
@@ -77,16 +76,5 @@ class KubeSecretStore(SecretStore):
     def replace(self, secrets: dict[tuple[str, str], dict[str, str]]) -> None:
         """Folder Secrets have no meaning here; the API is the source."""
 
-    def get(self, ref: SecretKeyRef, namespace: str) -> str | None:
-        if ref.env:
-            return super().get(ref, namespace)
-        data = self.secret(namespace, ref.name or "")
-        if data is None:
-            if ref.optional:
-                return None
-            raise SecretError(f"Secret {namespace}/{ref.name} not found")
-        if ref.key not in data:
-            if ref.optional:
-                return None
-            raise SecretError(f"Secret {namespace}/{ref.name} has no key {ref.key}")
-        return data[ref.key]
+    def _data(self, namespace: str, name: str) -> dict[str, str] | None:
+        return self.secret(namespace, name)
