@@ -29,6 +29,7 @@ BENCHMARKS = {
     "push": "bench.push",
     "kube": "bench.kube",
     "alerting": "bench.alerting",
+    "maintenance": "bench.maintenance",
     "public": "bench.public",
 }
 # Written alongside other work: run when present, skipped with a note when not (yet) there.
