@@ -181,6 +181,11 @@ def test_folder_mode_marks_missing_references_and_clears_them_when_the_target_ap
             "spec.providers[0]: NotificationProvider shop/slack not found",
         )
         assert any("NotificationProvider shop/slack not found" in line for line in ctl.last_problems)
+        rec = store.resources.get("NotificationPolicy", "shop", "oncall")
+        assert rec is not None
+        ready = next(c for c in rec.status["conditions"] if c["type"] == "Ready")
+        assert (ready["status"], ready["reason"]) == ("False", "ReferenceNotFound")
+        assert "NotificationProvider shop/slack not found" in ready["message"]
 
         (folder / "provider.yaml").write_text(PROVIDER)
         ctl.reconcile(force=True)
