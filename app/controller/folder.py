@@ -13,7 +13,7 @@ import logging
 import threading
 from pathlib import Path
 
-from app.controller.references import check_all
+from app.controller.references import folder_references
 from app.controller.status import object_status, with_push_token
 from app.resources.loader import FolderSnapshot, SecretStore, folder_fingerprint, load_folder
 from app.resources.registry import folder_uid
@@ -70,14 +70,11 @@ class FolderController:
         self.secrets.replace(snap.secrets)
         records, problems = records_from(snap)
         result = self.store.resources.sync(records)
-        missing = check_all(((r.kind, r.namespace, r.name, r.raw_spec) for r in snap.resources), self.secrets)
+        missing = folder_references(snap, self.secrets)
+        refs = {(m.kind, m.namespace, m.name): [str(p) for p in m.problems] for m in missing}
         for rec in records:
-            refs = [str(p) for p in missing.get((rec.kind, rec.namespace, rec.name), [])]
-            self._write_status(rec, problems.get(rec.uid, []), refs)
-        self.last_problems = [line for p in snap.problems for line in p.lines()]
-        self.last_problems += [
-            f"{kind} {ns}/{name}: {p}" for (kind, ns, name), ps in missing.items() for p in ps
-        ]
+            self._write_status(rec, problems.get(rec.uid, []), refs.get((rec.kind, rec.namespace, rec.name)))
+        self.last_problems = [line for p in snap.problems + missing for line in p.lines()]
         for line in self.last_problems:
             log.warning("manifest problem: %s", line)
         log.info("manifests: %d objects (%d changed, %d removed), %d problems",
