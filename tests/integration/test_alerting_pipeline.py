@@ -272,6 +272,27 @@ spec:
     assert receiver.bodies == []
 
 
+def test_a_policy_naming_a_missing_provider_hides_no_route_and_is_recorded_as_failed(
+    harness: Harness, receiver: WebhookReceiver
+) -> None:
+    # Before: "broken" won on priority, ended the search, and the DOWN went nowhere, silently.
+    harness.apply(
+        MONITOR.format(name="checkout"),
+        PROVIDER.format(name="chat", url=receiver.url),
+        policy("broken", provider="gone", priority=1),
+        policy("catch-all", provider="chat", priority=2),
+    )
+    harness.check("checkout", ok=True)
+    harness.check("checkout", ok=False)
+    wait_for("the DOWN in the chat", lambda: len(receiver.bodies) == 1)
+    assert receiver.titles() == ["🔴 checkout is DOWN"]
+    rows = {(d.event, d.provider_uid, d.status, d.last_error) for d in harness.deliveries()}
+    assert rows == {
+        ("down", harness.uid("chat", "NotificationProvider"), "sent", ""),
+        ("down", "missing:NotificationProvider/shop/gone", "failed", "provider shop/gone does not exist"),
+    }
+
+
 def test_transient_failures_are_retried_until_one_message_arrives(
     harness: Harness, receiver: WebhookReceiver
 ) -> None:
