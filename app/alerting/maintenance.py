@@ -27,6 +27,7 @@ from app.resources.recurrence import build_rule, local_start, part
 # How far an occurrence may move in UTC when wall-clock time crosses a DST change.
 _DST_SLACK = timedelta(hours=3)
 _FOREVER = datetime.max.replace(tzinfo=UTC)
+_SHORT_LOOK = timedelta(days=1)
 # Most stretches one call of `occurrences` returns (a page shows ten; a minutely rule has 43,200 a month).
 OCCURRENCE_LIMIT = 1000
 # By-values dateutil fills in from dtstart when a rule names no day: kept when the rule is rebased.
@@ -118,18 +119,27 @@ class WindowView:
         return rule.replace(dtstart=jumped.replace(tzinfo=self._tz), **extra)  # type: ignore[no-any-return]
 
     def _span_at(self, now: datetime) -> _Span:
-        prev: datetime | None = None
-        nxt: datetime | None = None
-        for local in self._near(now - self.duration):
-            s = local.astimezone(UTC)
-            if s > now:
-                nxt = s
-                break
-            prev = s
+        # The latest start at or before `now` decides; look a day back first, so a long
+        # duration does not make a frequent rule walk all of it, and the whole duration only
+        # when nothing started in that day.
+        found = self._latest(now, min(self.duration, _SHORT_LOOK))
+        if found[0] is None and self.duration > _SHORT_LOOK:
+            found = self._latest(now, self.duration)
+        prev, nxt = found
         hi = nxt or _FOREVER
         if prev is None:  # nothing started since (now - duration - slack): not in a window
             return _Span(now, hi, now)
         return _Span(prev, hi, prev + self.duration)
+
+    def _latest(self, now: datetime, back: timedelta) -> tuple[datetime | None, datetime | None]:
+        """The last start in (about) [now - back, now] and the first start after now, in UTC."""
+        prev: datetime | None = None
+        for local in self._near(now - back):
+            s = local.astimezone(UTC)
+            if s > now:
+                return prev, s
+            prev = s
+        return prev, None
 
     def occurrences(
         self, start: datetime, end: datetime, limit: int = OCCURRENCE_LIMIT

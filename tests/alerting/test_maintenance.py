@@ -253,3 +253,15 @@ def test_status_page_expansion_is_bounded() -> None:
     found = w.occurrences(utc(2026, 1, 1), utc(2026, 2, 1))  # 44,640 minutes
     assert len(found) == 1000 and found[0][0] == utc(2025, 12, 31, 23, 59) + timedelta(minutes=1)
     assert time.perf_counter() - t0 < 0.5
+
+
+def test_a_long_duration_does_not_make_a_frequent_rule_expensive() -> None:
+    # A minutely rule with a year-long duration: the span is recomputed every minute, and it
+    # used to expand the whole year (525,600 steps) each time.
+    w = window(start="2016-01-01T00:00:00", duration="365d", rrule="FREQ=MINUTELY;INTERVAL=5")
+    now = utc(2026, 1, 1, 0, 2)
+    t0 = time.perf_counter()
+    for _ in range(10):
+        assert w.active(now)
+        now += timedelta(minutes=5)
+    assert time.perf_counter() - t0 < 0.5
