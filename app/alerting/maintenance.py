@@ -5,6 +5,11 @@ to it first), and a recurrence repeats that wall-clock time, so a weekly 02:00 w
 at 02:00 local across daylight-saving changes. A window is active from an occurrence's
 start (inclusive) for `duration`.
 
+The rule is built by `app.resources.recurrence.build_rule`, the function the manifest was
+validated with. Every check asks `covers`, so the answer must not cost more as a window
+ages: it comes from a cached span between two occurrence starts, and when that expires
+from the rule rebased near now (`_near`), never from an expansion since the window's start.
+
 Which monitors: those listed in `monitors` (namespace defaults to the window's), plus
 those in the window's namespace that its `monitorSelector` selects. With a list and no
 selector only the listed ones are covered; with neither, every monitor in the namespace.
