@@ -6,6 +6,7 @@ the catalog re-reads the cache only when its revision moves, at most once per `t
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -15,6 +16,8 @@ from pydantic import ValidationError
 
 from app.resources.monitor import MonitorSpec
 from app.store import ResourceRecord, Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -44,6 +47,7 @@ class Catalog:
         self._checked = 0.0
         self._monitors: dict[str, MonitorEntry] = {}
         self._by_name: dict[tuple[str, str], str] = {}
+        self._complained = 0.0
 
     def _entry(self, rec: ResourceRecord) -> MonitorEntry | None:
         if rec.spec is None:
@@ -65,6 +69,21 @@ class Catalog:
         )
 
     def refresh(self, force: bool = False) -> bool:
+        """Reload when the cache's revision moved. Returns True when it did.
+
+        When the database cannot be read the catalog keeps serving what it has: checks go on
+        during a database outage and their results wait in the worker's retries, not here.
+        """
+        try:
+            return self._refresh(force)
+        except Exception as exc:
+            now = time.monotonic()
+            if now - self._complained > 10:
+                self._complained = now
+                log.warning("catalog: cannot read the resource cache (%s); serving the last one", exc)
+            return False
+
+    def _refresh(self, force: bool) -> bool:
         """Reload when the cache's revision moved. Returns True when it did.
 
         Readers never wait on a reload: the new maps are built outside the lock (reusing the
@@ -113,11 +132,16 @@ class Catalog:
     def monitor(self, uid: str) -> MonitorEntry | None:
         self.refresh()
         entry = self._monitors.get(uid)
-        if entry is None and self.store.resources.revision() != self._revision:
+        if entry is None:
             # Created a moment ago: don't wait out the ttl. A deleted monitor's leftover
             # messages cost one indexed read each, not a reload.
-            self.refresh(force=True)
-            entry = self._monitors.get(uid)
+            try:
+                moved = self.store.resources.revision() != self._revision
+            except Exception:
+                moved = False
+            if moved:
+                self.refresh(force=True)
+                entry = self._monitors.get(uid)
         return entry
 
     def by_name(self, namespace: str, name: str) -> MonitorEntry | None:

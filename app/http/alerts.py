@@ -17,10 +17,10 @@ import falcon
 from app.catalog import Catalog
 from app.http.errors import bad_request, int_param
 from app.http.monitors import time_param
-from app.model import utc_now
+from app.model import DeliveryStatus, utc_now
 from app.store import Store
-from app.store.deliveries import STATUSES
 
+STATUSES = tuple(s.value for s in DeliveryStatus)
 EVENTS = ("down", "up", "reminder", "flapping", "flappingEnded", "certificateExpiring")
 
 

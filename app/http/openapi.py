@@ -181,7 +181,7 @@ PATHS: dict[str, Schema] = {
                                         _list_of("Delivery", _NEXT), [
         _query("namespace", "monitors of this namespace"), _query("monitor", "monitor name"),
         _query("provider", "NAMESPACE/NAME or NAME of a NotificationProvider"),
-        _query("status", "pending, sending, sent, failed or suppressed"),
+        _query("status", "pending, sending, sent, failed, suppressed or superseded"),
         _query("event", "down, up, reminder, flapping, flappingEnded or certificateExpiring"), *_PAGING])},
     "/api/v1/uptime/{namespace}/{name}": {"get": _json(
         "uptime and mean latency over a window, from rollups", _ref("Uptime"), [NS, NAME, WINDOW])},
