@@ -21,7 +21,8 @@ import pytest
 
 from app.actors import register_actors
 from app.actors.alerts import AlertCache, register_alert_actors
-from app.actors.broker import ALERT_QUEUE, make_broker
+from app.actors.broker import ALERT_QUEUE, TRANSITION_QUEUE, make_broker
+from app.actors.periodic import Housekeeping
 from app.actors.runtime import Runtime
 from app.alerting.state import RetryPolicy, next_state
 from app.catalog import Catalog
@@ -154,7 +155,10 @@ class Harness:
         self.alerts = register_alert_actors(self.broker, self.rt, AlertCache(self.store, ttl=0.0))
         self.rt.in_maintenance = self.alerts.in_maintenance
         self.actors = register_actors(self.broker, self.rt, hooks=[self.alerts.on_transition])
-        self.worker = dramatiq.Worker(self.broker, queues={ALERT_QUEUE}, worker_threads=2, worker_timeout=20)
+        self.jobs = Housekeeping(self.actors, self.alerts)
+        self.worker = dramatiq.Worker(
+            self.broker, queues={TRANSITION_QUEUE, ALERT_QUEUE}, worker_threads=2, worker_timeout=20
+        )
         self.worker.start()
 
     def now(self) -> datetime:
@@ -189,7 +193,8 @@ class Harness:
         return rec.transition_id
 
     def settle(self) -> None:
-        self.broker.join(ALERT_QUEUE, timeout=20_000, fail_fast=False)  # a failed delivery is a result here
+        for queue in (TRANSITION_QUEUE, ALERT_QUEUE, ALERT_QUEUE):  # deliveries wait on transitions
+            self.broker.join(queue, timeout=20_000, fail_fast=False)  # a failed delivery is a result here
 
     def deliveries(self, **filters: Any) -> list[Any]:
         return list(reversed(self.store.deliveries.list(**filters, limit=1000)))
@@ -305,7 +310,7 @@ def test_permanent_failure_is_not_retried_and_marks_the_provider(
     assert len(receiver.bodies) == 1
 
 
-def test_a_claimed_delivery_is_not_sent_twice_until_its_claim_is_stale(
+def test_a_claimed_delivery_is_not_sent_twice_while_its_holder_lives(
     harness: Harness, receiver: WebhookReceiver
 ) -> None:
     harness.apply(PROVIDER.format(name="chat", url=receiver.url), MONITOR.format(name="checkout"))
@@ -316,15 +321,29 @@ def test_a_claimed_delivery_is_not_sent_twice_until_its_claim_is_stale(
     assert (
         created and repo.create("k:1", provider, None, "down", "pending", "x", "y", harness.now())[1] is False
     )
-    assert repo.claim(row.id, harness.now(), 600) is not None  # a worker took it and died
+    harness.rt.liveness.beat("slow-worker")
+    assert repo.claim(row.id, "slow-worker", harness.now(), 60) is not None  # a live worker is sending it
     harness.alerts.deliver.send(row.id, None)  # the broker redelivers
     harness.settle()
     assert receiver.bodies == [] and repo.get(row.id).status == "sending"  # type: ignore[union-attr]
-    harness.offset = timedelta(minutes=11)  # the claim is stale now: the sweeper retakes it
-    assert harness.alerts.sweep_deliveries() == 1
+    assert harness.jobs.sweep_deliveries() == 0  # alive and within its lease
+    harness.offset = timedelta(seconds=61)  # it overran the lease: the sweeper retakes it
+    assert harness.jobs.sweep_deliveries() == 1
     harness.settle()
     wait_for("the retaken delivery", lambda: len(receiver.bodies) == 1)
-    assert repo.get(row.id).attempts == 2  # type: ignore[union-attr]
+    done = repo.get(row.id)
+    assert done is not None and (done.attempts, done.status, done.maybe_delivered) == (2, "sent", True)
+
+
+def test_a_dead_workers_claim_is_retaken_at_once(harness: Harness, receiver: WebhookReceiver) -> None:
+    harness.apply(PROVIDER.format(name="chat", url=receiver.url), MONITOR.format(name="checkout"))
+    repo, provider = harness.store.deliveries, harness.uid("chat", "NotificationProvider")
+    row, _ = repo.create("k:2", provider, harness.uid("checkout"), "down", "pending", "t", "b", harness.now())
+    assert repo.claim(row.id, "host:4242", harness.now(), 60) is not None  # that process was SIGKILLed
+
+    assert harness.jobs.sweep_deliveries() == 1  # no beat from its holder: no need to wait out the lease
+    harness.settle()
+    wait_for("the retaken delivery", lambda: len(receiver.bodies) == 1)
 
 
 def test_dedup_window_and_no_recovery_notice_without_an_outage_notice(
