@@ -95,17 +95,25 @@ def test_detail_has_heartbeats_uptime_incident_and_certificate(site: Site) -> No
         "names": ["checkout.example"],
     }
     site.check("checkout-api", True, now - timedelta(minutes=20), latency_ms=40.0, cert=cert)
-    site.store.incidents.open_incident(
-        site.uids["checkout-api"], now - timedelta(minutes=50), "refused", "refused", 1
-    )
+    recovered = site.client.simulate_get("/api/v1/monitors/shop/checkout-api").json
+    assert recovered["openIncident"] is None  # the outage from -50 to -20 minutes is over
+    site.check("checkout-api", False, now - timedelta(minutes=5), reason="refused")
+    site.check("checkout-api", True, now - timedelta(minutes=1), latency_ms=40.0, cert=cert)
 
     d = site.client.simulate_get("/api/v1/monitors/shop/checkout-api").json
-    assert [h["state"] for h in d["heartbeats"]] == ["UP", "DOWN", "DOWN", "DOWN", "UP"]
-    assert d["uptime"]["24h"]["up"] == 1 and d["uptime"]["24h"]["down"] == 3
-    assert d["uptime"]["24h"]["uptimePercent"] == "25.00"
-    assert d["uptime"]["30d"]["up"] == 2 and d["uptime"]["30d"]["uptimePercent"] == "40.00"
-    assert d["uptime"]["7d"]["checks"] == 4 and d["uptime"]["90d"]["checks"] == 5
-    assert d["openIncident"]["open"] is True and d["openIncident"]["firstReason"] == "refused"
+    assert [h["state"] for h in d["heartbeats"]] == ["UP", "DOWN", "UP", "DOWN", "DOWN", "DOWN", "UP"]
+    assert d["uptime"]["24h"]["up"] == 2 and d["uptime"]["24h"]["down"] == 4
+    assert d["uptime"]["24h"]["uptimePercent"] == "33.33"
+    assert d["uptime"]["30d"]["up"] == 3 and d["uptime"]["30d"]["uptimePercent"] == "42.85"
+    assert d["uptime"]["7d"]["checks"] == 6 and d["uptime"]["90d"]["checks"] == 7
+    assert d["openIncident"] is None
+    incidents = site.client.simulate_get("/api/v1/incidents?namespace=shop&monitor=checkout-api").json[
+        "items"
+    ]
+    assert [(i["open"], i["firstReason"], i["durationSeconds"]) for i in incidents] == [
+        (False, "refused", 240.0),
+        (False, "connection refused to 10.0.0.7:5432", 1800.0),
+    ]
     assert d["certificate"]["daysLeft"] == 12, "days left as of now, not as of the check"
     assert d["certificate"]["subject"] == "checkout.example" and d["certificate"]["expired"] is False
     assert d["spec"]["http"]["url"] == "https://checkout.internal/healthz"
