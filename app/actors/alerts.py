@@ -8,8 +8,6 @@ periodic jobs live with every other one in `periodic`.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,39 +19,24 @@ from app.actors.announce import Announcer
 from app.actors.broker import ALERT_QUEUE
 from app.actors.runtime import Runtime
 from app.alerting.config import KINDS, AlertConfig, build_config
+from app.catalog import RevisionCache
 from app.notifiers import dispatch
 from app.store import IncidentView, TransitionView
 
 log = logging.getLogger(__name__)
 
 
-class AlertCache:
+class AlertCache(RevisionCache[AlertConfig]):
     """The alerting kinds, parsed once per resource-cache revision (checked at most every `ttl`).
 
     When the database cannot be read, the last configuration stays in use: a check must not be
     dropped because the maintenance lookup could not ask whether anything changed."""
 
     def __init__(self, store: Any, ttl: float = 1.0) -> None:
-        self.store, self.ttl = store, ttl
-        self._lock = threading.Lock()
-        self._checked = 0.0
-        self._config = AlertConfig()
+        def build(revision: int, _old: AlertConfig) -> AlertConfig:
+            return build_config([r for kind in KINDS for r in store.resources.list(kind=kind)], revision)
 
-    def get(self) -> AlertConfig:
-        now = time.monotonic()
-        if now - self._checked < self.ttl:
-            return self._config
-        with self._lock:
-            if now - self._checked >= self.ttl:
-                self._checked = now
-                try:
-                    rev = self.store.resources.revision()
-                    if rev != self._config.revision:
-                        records = [r for kind in KINDS for r in self.store.resources.list(kind=kind)]
-                        self._config = build_config(records, rev)
-                except Exception as exc:
-                    log.warning("alerting: cannot read the resource cache (%s); using the last one", exc)
-        return self._config
+        super().__init__("alerting", store.resources.revision, build, AlertConfig(), ttl)
 
 
 @dataclass

@@ -7,7 +7,7 @@ is sent:
 - a DOWN or reminder whose incident is already over is `superseded`, never sent;
 - it waits while an earlier notice to the same provider is still pending or being sent
   (an earlier stale one is superseded on the spot instead of being waited for);
-- an UP goes only to a provider that heard, or may have heard, of the outage.
+- an UP or a reminder goes only to a provider that heard, or may have heard, of the outage.
 
 Then it is claimed (pending -> sending with a token), sent, and finished by the token's
 holder. A transient failure schedules the next attempt itself (`next_at` in the row, a
@@ -64,8 +64,7 @@ class Sender:
                 repo.wait_until(row.id, rt.clock() + timedelta(milliseconds=wait))
                 self.deliver.send_with_options(args=(row.id, facts), delay=wait)
                 return "waiting"
-            incident = row.incident_id
-            if row.event == "up" and incident is not None and not repo.announced(row.provider_uid, incident):
+            if self._unannounced(row):
                 repo.mark_suppressed(row.id, "no DOWN notice of this incident reached this provider")
                 return DeliveryStatus.SUPPRESSED
         claimed = repo.claim(row.id, rt.identity, rt.clock(), LEASE_S, rt.liveness.alive)
@@ -113,6 +112,12 @@ class Sender:
             return ""
         why = incident.close_reason or f"it recovered at {iso(incident.closed_at)}"
         return f"incident {incident.id} was over ({why}) before this {row.event} notice could go out"
+
+    def _unannounced(self, row: DeliveryView) -> bool:
+        """An UP or reminder for an outage this provider never heard of."""
+        if row.event not in ("up", "reminder") or row.incident_id is None:
+            return False
+        return not self.rt.store.deliveries.announced(row.provider_uid, row.incident_id)
 
     def _wait_for_earlier(self, row: DeliveryView) -> int | None:
         """Milliseconds to wait for an earlier notice to the same provider, or None to go now."""

@@ -141,7 +141,7 @@ class Housekeeping:
             return 0
         for inc in self.rt.store.incidents.list(open_only=True, limit=10_000):
             entry = self.rt.catalog.monitor(inc.monitor_uid)
-            if entry is None:
+            if entry is None or not self._announced(inc):
                 continue
             by_policy: dict[str, list[Route]] = {}
             for r in route("down", entry, cfg.policies, cfg.providers).routes:
@@ -156,6 +156,13 @@ class Housekeeping:
                 flapping = self.alerts.announcer.is_flapping(entry.uid)
                 n += len(self.alerts.announcer.emit(event, entry, flapping, routes))
         return n
+
+    def _announced(self, inc: Any) -> bool:
+        """A reminder follows its DOWN: not before the transition that opened the incident was handled."""
+        if inc.opened_by is None:
+            return True
+        t = self.rt.store.transitions.get(inc.opened_by)
+        return t is None or t.status != "pending"
 
     def warn_certificates(self) -> int:
         """One notice per certificate per warnDays threshold it crosses (checkers put it in details.cert)."""

@@ -187,12 +187,12 @@ class DeliveryRepo:
             return [_view(r) for r in q.order_by(lambda d: d.id)[:20]]
 
     def announced(self, provider_uid: str, incident_id: int) -> bool:
-        """Whether the provider heard (or may have heard) of the incident: its DOWN or a reminder went
-        out, is going out, or an attempt ended without a clear answer."""
+        """Whether the provider heard (or may have heard) of the incident: its DOWN went out, is going
+        out, or an attempt at it ended without a clear answer."""
         with db_session:
             return select(d for d in self.db.Delivery
                           if d.incident_id == incident_id and d.provider_uid == provider_uid
-                          and d.event in ("down", "reminder")
+                          and d.event == "down"
                           and (d.status in ("sent", "sending") or d.maybe_delivered)).exists()  # fmt: skip
 
     def get(self, delivery_id: int) -> DeliveryView | None:

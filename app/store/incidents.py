@@ -30,6 +30,7 @@ class IncidentView:
     last_reason: str
     failure: str | None
     close_reason: str = ""
+    opened_by: int | None = None  # the transition that opened it
 
     @property
     def duration_s(self) -> float | None:
@@ -60,6 +61,7 @@ def _incident(r: Any) -> IncidentView:
         r.last_reason or "",
         r.failure,
         r.close_reason or "",
+        r.opened_by,
     )
 
 

@@ -142,12 +142,19 @@ class TransitionRepo:
                 out.append((tid, uid))
         return out
 
-    def list(self, monitor_uid: str | None = None, status: str | None = None,
-             limit: int = 100) -> list[TransitionView]:  # fmt: skip
+    def list(self, monitor_uid: str | list[str] | None = None, status: str | None = None,
+             limit: int = 100, before: int | None = None) -> list[TransitionView]:  # fmt: skip
+        """Newest first; `before` is the id of the last row of the previous page."""
+        if monitor_uid == []:
+            return []
         with db_session:
             q = select(r for r in self.db.Transition)
-            if monitor_uid:
+            if isinstance(monitor_uid, list):
+                q = q.filter(lambda r: r.monitor_uid in monitor_uid)
+            elif monitor_uid:
                 q = q.filter(lambda r: r.monitor_uid == monitor_uid)
             if status:
                 q = q.filter(lambda r: r.status == status)
+            if before is not None:
+                q = q.filter(lambda r: r.id < before)
             return [_view(r) for r in q.order_by(lambda r: -r.id)[:limit]]

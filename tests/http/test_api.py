@@ -225,3 +225,24 @@ def test_reads_carry_an_etag_and_answer_304_when_unchanged(site: Site) -> None:
     site.check("search", False, site.now)
     changed = site.client.simulate_get("/api/v1/monitors/shop/search", headers={"If-None-Match": before})
     assert changed.status_code == 200 and changed.headers["etag"] != before
+
+
+def test_transitions_show_what_each_state_change_did(site: Site) -> None:
+    now = site.now
+    site.check("search", True, now - timedelta(minutes=3))
+    site.check("search", False, now - timedelta(minutes=2))
+    site.check("search", True, now - timedelta(minutes=1))
+
+    r = site.client.simulate_get("/api/v1/transitions", params={"namespace": "shop", "monitor": "search"})
+    items = r.json["items"]
+    assert [(t["from"], t["to"], t["event"], t["status"]) for t in items] == [
+        ("DOWN", "UP", "up", "pending"),
+        ("UP", "DOWN", "down", "pending"),
+        (None, "UP", None, "pending"),
+    ]
+    assert items[0]["incidentId"] == items[1]["incidentId"] is not None
+    assert items[0]["monitor"]["name"] == "search"
+    bad = site.client.simulate_get("/api/v1/transitions", params={"status": "lost"})
+    assert bad.status_code == 400 and "status" in bad.json["error"]["description"]
+    empty = site.client.simulate_get("/api/v1/transitions", params={"status": "failed"})
+    assert empty.json == {"items": [], "next": None}

@@ -49,6 +49,7 @@ class WebhookReceiver:
 
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
+        self.accepted: list[dict[str, Any]] = []  # the bodies answered 2xx: what the chat shows
         self.headers: list[dict[str, str]] = []
         self.statuses: list[int] = []  # answers to give, in order; then 200
         self.hold = threading.Event()  # while clear and `holding`, requests wait before answering
@@ -67,6 +68,8 @@ class WebhookReceiver:
                 if rec.holding:
                     rec.hold.wait(30)
                 status = rec.statuses.pop(0) if rec.statuses else 200
+                if status < 300:
+                    rec.accepted.append(json.loads(body))
                 try:
                     self.send_response(status)
                     self.send_header("Content-Length", "2")
