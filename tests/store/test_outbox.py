@@ -293,3 +293,16 @@ def test_a_version_1_database_is_upgraded_with_its_history(db_url: str) -> None:
         assert store.incidents.open_for("m3") is not None
     finally:
         store.close()
+
+
+def test_retention_prunes_closed_incidents_and_finished_transitions_only(store: Store) -> None:
+    last = play(store, "old", [OK, FAIL, OK])[-1].transition_id  # an outage long over, its news handled
+    while (c := store.transitions.next_for("old", last, "w", NOW, 30)).transition is not None:
+        store.transitions.finish(c.transition.id, c.transition.token or "", TransitionStatus.HANDLED, NOW)
+    play(store, "open", [FAIL])  # still open, its news not handled yet
+    cut = NOW + timedelta(days=1)
+
+    assert store.incidents.prune(cut) == 1 + 3  # the closed incident and its three handled transitions
+    assert store.incidents.list("old") == []
+    assert len(store.incidents.list("open", open_only=True)) == 1
+    assert [t.status for t in store.transitions.list("open")] == ["pending"]  # unfinished: kept
