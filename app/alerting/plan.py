@@ -20,8 +20,9 @@ from app.alerting.config import AlertConfig
 from app.alerting.events import AlertEvent, EventKind
 from app.alerting.routing import MissingRoute, MonitorLike, PolicyView, ProviderView, Route, route
 from app.alerting.templates import render_message, variables
+from app.model import DeliveryStatus
 
-PENDING, SUPPRESSED, FAILED = "pending", "suppressed", "failed"
+PENDING, SUPPRESSED, FAILED = DeliveryStatus.PENDING, DeliveryStatus.SUPPRESSED, DeliveryStatus.FAILED
 # Events that flapping replaces with its own notices (for policies subscribed to flapping).
 _FLAP_MUTED = {EventKind.DOWN, EventKind.UP, EventKind.REMINDER}
 
@@ -30,7 +31,7 @@ _FLAP_MUTED = {EventKind.DOWN, EventKind.UP, EventKind.REMINDER}
 class Planned:
     policy: PolicyView
     provider: ProviderView
-    status: str  # pending, suppressed or failed
+    status: DeliveryStatus  # pending, suppressed or failed
     reason: str  # why it is suppressed or failed; empty when pending
     title: str
     body: str
@@ -45,7 +46,9 @@ def suppression(event: AlertEvent, monitor: MonitorLike, policy: PolicyView, pro
     if not provider.enabled:
         return f"provider {provider.key} is disabled"
     window = cfg.maintenance(monitor, now)
-    if window is not None:
+    if window is not None and event.kind != EventKind.UP:
+        # Planned work mutes news, but not the end of an outage people were told of before it
+        # (the sender still checks that the provider heard of the outage).
         return f"in maintenance window {window.key}"
     silence = cfg.silence(monitor, now)
     if silence is not None:

@@ -201,7 +201,7 @@ def test_a_broken_route_is_planned_as_a_failed_delivery_with_its_reason() -> Non
     from app.alerting.plan import FAILED, PENDING, plan
 
     now = datetime(2024, 5, 1, 12, tzinfo=UTC)
-    event = transition_event(7, "m-1", "UP", "DOWN", now, "HTTP 500")
+    event = transition_event("m-1", "down", 7, "UP", "DOWN", now, "HTTP 500")
     assert event is not None
     planned = plan(event, Mon(), "https://shop.example/", build_config(BROKEN), now)
     assert [(p.policy.name, p.provider.key, p.status, p.reason) for p in planned] == [
