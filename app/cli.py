@@ -70,6 +70,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     roles.folder_secrets_loop(parts, stop)
     roles.build_actors(parts)
     workers = roles.start_workers(parts, args.threads or settings.worker_threads)
+    roles.serve_role_metrics(parts)
     log.info("worker %s: consuming checks and alerts", parts.identity)
     stop.wait()
     for w in workers:
@@ -86,6 +87,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     stop = roles.wait_for_signal()
     actors = roles.build_actors(parts)
     sched, elector = roles.start_scheduler(parts, actors, elected=True)
+    roles.serve_role_metrics(parts)
     log.info("scheduler %s: waiting for the lease", parts.identity)
     stop.wait()
     if elector:
@@ -105,6 +107,7 @@ def cmd_controller(args: argparse.Namespace) -> int:
         raise ConfigError("KUBEKUMA_MANIFESTS / --manifests: the folder controller needs a manifests folder "
                           "(or run in a cluster, or pass --kubernetes)")  # fmt: skip
     parts = roles.build_parts(settings, kubernetes=kubernetes)
+    roles.serve_role_metrics(parts)
     stop = roles.wait_for_signal()
     kube = roles.kube_controller(parts)
     if kube is not None:

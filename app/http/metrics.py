@@ -15,6 +15,7 @@ their own processes (see docs/api.md, "Metrics").
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from typing import Any
 import dramatiq
 import falcon
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from app.catalog import Catalog
@@ -143,15 +144,14 @@ class PipelineCollector(Collector):
         jobs.add_metric([], float(sched.job_count()))
         leading = GaugeMetricFamily("kubekuma_scheduler_leading", "1 while this scheduler holds the lease")
         leading.add_metric([], 1.0 if sched.leading else 0.0)
-        drift = GaugeMetricFamily(
+        bounds = [*(f"{b:g}" for b in stats.bounds), "+Inf"]
+        counts = [*itertools.accumulate(stats.bucket_counts), stats.count]
+        drift = HistogramMetricFamily(
             "kubekuma_scheduler_drift_seconds",
-            "enqueue time minus planned time over recent ticks",
-            labels=["quantile"],
+            "enqueue time minus planned time of each tick",
+            buckets=[(b, float(n)) for b, n in zip(bounds, counts, strict=True)],
+            sum_value=stats.total,
         )
-        recent = sorted(stats.samples[-5000:])
-        if recent:
-            for q in (0.5, 0.9, 0.99):
-                drift.add_metric([str(q)], recent[min(len(recent) - 1, int(q * len(recent)))])
         yield from (enq, skipped, jobs, leading, drift)
 
 
