@@ -5,7 +5,20 @@ from __future__ import annotations
 import logging
 
 # Importing a checker module registers it.
-from app.checkers import dns, http, kubernetes, ping, push, steam, tcp, tls, websocket  # noqa: F401
+from app.checkers import (  # noqa: F401
+    dns,
+    http,
+    kubernetes,
+    mysql,
+    ping,
+    postgres,
+    push,
+    redis,
+    steam,
+    tcp,
+    tls,
+    websocket,
+)
 from app.checkers.base import REGISTRY, CheckContext, Checker
 from app.model import CheckResult, FailureClass
 from app.resources.monitor import MonitorSpec
