@@ -6,10 +6,13 @@ import logging
 
 # Importing a checker module registers it.
 from app.checkers import (  # noqa: F401
+    amqp,
     dns,
     http,
     kubernetes,
+    mqtt,
     mysql,
+    nats,
     ping,
     postgres,
     push,

@@ -21,7 +21,7 @@ _CONFIG = {1049, 1064, 1146, 1054, 1109}  # unknown database, syntax, unknown ta
 _TIMEOUT = {1969, 3024}  # MariaDB max_statement_time, MySQL max_execution_time
 
 
-def explain(exc: BaseException) -> tuple[FailureClass, str] | None:
+def explain(exc: BaseException, target: str) -> tuple[FailureClass, str] | None:
     if not isinstance(exc, pymysql.err.MySQLError):
         return None
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0

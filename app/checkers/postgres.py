@@ -24,7 +24,7 @@ from app.resources.services import SqlSpec
 DEFAULT_PORT = 5432
 
 
-def explain(exc: BaseException) -> tuple[FailureClass, str] | None:
+def explain(exc: BaseException, target: str) -> tuple[FailureClass, str] | None:
     """psycopg2 reports connection failures as text and query failures by SQLSTATE."""
     if not isinstance(exc, psycopg2.Error):
         return None

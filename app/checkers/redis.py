@@ -24,7 +24,7 @@ from app.resources.monitor import MonitorSpec, MonitorType
 from app.resources.services import RedisSpec
 
 
-def explain(exc: BaseException) -> tuple[FailureClass, str] | None:
+def explain(exc: BaseException, target: str) -> tuple[FailureClass, str] | None:
     text = str(exc)
     if isinstance(exc, rexc.AuthenticationError) or has(text, "wrongpass", "noauth", "invalid password"):
         return FailureClass.AUTH, f"Redis rejected the login: {text}"

@@ -24,7 +24,7 @@ from app.resources.services import SqlSpec, ValueAssertion
 
 T = TypeVar("T")
 
-Explain = Callable[[BaseException], tuple[FailureClass, str] | None]
+Explain = Callable[[BaseException, str], tuple[FailureClass, str] | None]
 
 
 def password(s: Any, ctx: CheckContext) -> str | None:
@@ -51,7 +51,7 @@ def converse(fn: Callable[[], T], deadline: Deadline, target: str, explain: Expl
     except DeadlineExceeded:
         raise CheckFailed(FailureClass.TIMEOUT, f"{target} did not answer within the timeout") from None
     except Exception as exc:
-        found = explain(exc)
+        found = explain(exc, target)
         if found is None:
             found = classify(exc, target)
         raise CheckFailed(*found) from None
