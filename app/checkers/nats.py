@@ -55,6 +55,8 @@ async def connect(options: dict[str, Any]) -> Any:
         failed.set()
 
     attempt = asyncio.ensure_future(nats.connect(**options, error_cb=on_error))
+    # Retrieve its outcome even when the deadline cancels us first, so asyncio does not log it.
+    attempt.add_done_callback(lambda t: t.cancelled() or t.exception())
     alarm = asyncio.ensure_future(failed.wait())
     await asyncio.wait({attempt, alarm}, return_when=asyncio.FIRST_COMPLETED)
     alarm.cancel()
