@@ -42,6 +42,14 @@ def test_promtool_accepts_metrics(lite: Site, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_promtool_accepts_probe(lite: Site) -> None:
+    promtool = binary("promtool", "prometheus")
+    lite.check("checkout-api", True, lite.now, cert={"expiresAt": "2030-01-01T00:00:00Z"})
+    text = lite.client.simulate_get("/probe", params={"monitor": "shop/checkout-api"}).text
+    done = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_prometheus_scrapes_monitor_states(lite: Site, tmp_path: Path) -> None:
     prometheus = binary("prometheus", "prometheus")
     lite.check("checkout-api", True, lite.now)
@@ -53,6 +61,13 @@ def test_prometheus_scrapes_monitor_states(lite: Site, tmp_path: Path) -> None:
             "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
             "scrape_configs:\n"
             f"  - job_name: kubekuma\n    static_configs: [{{targets: ['{target}']}}]\n"
+            # The blackbox exporter's usual relabelling, pointed at /probe.
+            "  - job_name: kubekuma-probe\n    metrics_path: /probe\n"
+            "    static_configs: [{targets: ['shop/checkout-api', 'shop/search']}]\n"
+            "    relabel_configs:\n"
+            "      - {source_labels: [__address__], target_label: __param_target}\n"
+            "      - {source_labels: [__param_target], target_label: instance}\n"
+            f"      - {{target_label: __address__, replacement: '{target}'}}\n"
         )
         port = free_port()
         argv = [
@@ -74,3 +89,12 @@ def test_prometheus_scrapes_monitor_states(lite: Site, tmp_path: Path) -> None:
             assert got["checkout-api"] == "UP" and got["search"] == "DOWN"
             r = requests.get(api, params={"query": 'up{job="kubekuma"}'}).json()
             assert r["data"]["result"][0]["value"][1] == "1"
+            probes: dict[str, str] = {}
+
+            def probed() -> bool:
+                r = requests.get(api, params={"query": 'probe_success{job="kubekuma-probe"}'}).json()
+                probes.update({x["metric"]["instance"]: x["value"][1] for x in r["data"]["result"]})
+                return len(probes) == 2
+
+            wait_until(probed, 30, "Prometheus probed both monitors through /probe")
+            assert probes == {"shop/checkout-api": "1", "shop/search": "0"}
