@@ -8,6 +8,7 @@ import logging
 from app.checkers import (  # noqa: F401
     amqp,
     dns,
+    grpc,
     http,
     kubernetes,
     mqtt,
@@ -17,6 +18,7 @@ from app.checkers import (  # noqa: F401
     postgres,
     push,
     redis,
+    smtp,
     steam,
     tcp,
     tls,

@@ -91,9 +91,10 @@ class GrpcSpec(Model):
     host: str = Field(min_length=1)
     port: int = Field(ge=1, le=65535)
     service: str = Field("", description="grpc.health.v1 service name; empty = the whole server")
-    tls: bool = False
-    tlsVerify: bool = True
-    serverName: str | None = None
+    tls: bool = Field(
+        False, description="TLS, always verified (gRPC has no unverified mode): trust a private CA"
+    )
+    serverName: str | None = Field(None, description="name to verify the certificate against; default: host")
     caSecretRef: SecretKeyRef | None = Field(None, description="PEM CA bundle trusted besides the system's")
 
 
