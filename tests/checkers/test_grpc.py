@@ -53,7 +53,7 @@ def test_serving_and_not(run, grpc_server) -> None:
     srv = grpc_server()
     base = {"host": "127.0.0.1", "port": srv.port}
     whole = run("grpc", base)
-    assert whole.ok and whole.reason.endswith("the server on 127.0.0.1:%d is SERVING" % srv.port)
+    assert whole.ok and whole.reason.endswith(f"the server on 127.0.0.1:{srv.port} is SERVING")
     assert run("grpc", {**base, "service": "shop.Checkout"}).ok
     search = run("grpc", {**base, "service": "shop.Search"})
     assert search.failure is FailureClass.MISMATCH and "is NOT_SERVING" in search.reason
