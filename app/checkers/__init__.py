@@ -8,6 +8,7 @@ import logging
 from app.checkers import (  # noqa: F401
     amqp,
     dns,
+    group,
     grpc,
     http,
     kubernetes,
