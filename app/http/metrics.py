@@ -29,6 +29,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from app.catalog import Catalog
+from app.checkers import timing
 from app.http.reads import certificate, uptime_windows
 from app.model import State
 from app.store import Store
@@ -155,6 +156,22 @@ class PipelineCollector(Collector):
         yield from (enq, skipped, jobs, leading, drift)
 
 
+class HttpPhaseCollector(Collector):
+    """Where the HTTP checks of this process spent their time (app.checkers.timing), by phase."""
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(
+            "kubekuma_http_phase_seconds",
+            "HTTP check time by phase: dns, connect and tls of new connections, firstByte, total",
+            labels=["phase"],
+        )
+        bounds = [*(f"{b:g}" for b in timing.BUCKETS), "+Inf"]
+        for phase, (buckets, count, total) in timing.HTTP_PHASES.snapshot().items():
+            counts = [*itertools.accumulate(buckets), count]
+            family.add_metric([phase], list(zip(bounds, map(float, counts), strict=True)), total)
+        yield family
+
+
 class WorkerMetrics(dramatiq.Middleware):
     """Counts check messages where they run: run, failed (the actor raised or hit its time limit), late.
 
@@ -163,6 +180,7 @@ class WorkerMetrics(dramatiq.Middleware):
 
     def __init__(self, registry: CollectorRegistry, late_after_s: float = LATE_AFTER_S) -> None:
         self.late_after_s = late_after_s
+        registry.register(HttpPhaseCollector())
         self.run = Counter(
             "kubekuma_checks_run", "check messages this process ran to the end", registry=registry
         )

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from prometheus_client import CollectorRegistry
 
 from app.catalog import Catalog
+from app.checkers.timing import HTTP_PHASES
 from app.coord import LocalGuard
 from app.http.app import create_app
-from app.http.metrics import PipelineSources
+from app.http.metrics import PipelineSources, WorkerMetrics
 from app.http.public import PublicOptions
 from app.scheduler import MonitorScheduler
 from tests.external import binary, free_port, process, serve_wsgi, wait_until
@@ -28,7 +30,10 @@ def full_metrics(site: Site) -> str:
     pipeline = PipelineSources(queue_depths=lambda: {"checks": 2}, scheduler=lambda: sched)
     from falcon.testing import TestClient
 
-    app = create_app(site.store, site.catalog, public=PublicOptions(pipeline=pipeline))
+    registry = CollectorRegistry()
+    WorkerMetrics(registry)  # worker counters and the HTTP phase histogram
+    HTTP_PHASES.observe({"dnsMs": 1.0, "connectMs": 0.4, "tlsMs": 3.0, "firstByteMs": 12.0, "totalMs": 20.0})
+    app = create_app(site.store, site.catalog, public=PublicOptions(registry=registry, pipeline=pipeline))
     site.check("checkout-api", True, site.now)
     site.check("search", False, site.now)
     return TestClient(app).simulate_get("/metrics").text
@@ -38,6 +43,7 @@ def test_promtool_accepts_metrics(lite: Site, tmp_path: Path) -> None:
     promtool = binary("promtool", "prometheus")
     text = full_metrics(lite)
     assert "kubekuma_scheduler_drift_seconds_bucket" in text
+    assert 'kubekuma_http_phase_seconds_bucket{le="0.005",phase="tls"}' in text
     done = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
