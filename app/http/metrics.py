@@ -3,7 +3,7 @@
 Monitor figures come from the database when Prometheus scrapes (a custom Collector), so
 every `web` process answers the same and nothing drifts between processes: state, up,
 last latency, uptime ratios from rollups (one query for every monitor and window),
-certificate expiry, open incidents, deliveries by status, checks recorded.
+certificate expiry (a timestamp: promtool accepts only base units), open incidents, deliveries by status, checks recorded.
 
 Pipeline figures are counted where they happen: the scheduler's enqueue counts and
 drift come from `MonitorScheduler.stats`, the worker's run/failed/late counts from a
@@ -71,11 +71,6 @@ class MonitorCollector(Collector):
             "share of UP checks in the window (rollups)",
             labels=[*labels, "window"],
         )
-        cert_days = GaugeMetricFamily(
-            "kubekuma_monitor_certificate_days_left",
-            "days until the certificate the last check saw expires",
-            labels=labels,
-        )
         cert_expiry = GaugeMetricFamily(
             "kubekuma_monitor_certificate_expiry_timestamp_seconds",
             "when that certificate expires (unix time)",
@@ -99,11 +94,10 @@ class MonitorCollector(Collector):
                     ratio.add_metric([*lv, w], r.ratio)
             cert = certificate(st.details if st else None, now)
             if cert and "daysLeft" in cert:
-                cert_days.add_metric(lv, float(cert["daysLeft"]))
                 expires = datetime.fromisoformat(str(cert["expiresAt"]).replace("Z", "+00:00"))
                 cert_expiry.add_metric(lv, expires.timestamp())
             incident.add_metric(lv, 1.0 if open_by_uid.get(m.uid) else 0.0)
-        yield from (state, up, latency, ratio, cert_days, cert_expiry, incident)
+        yield from (state, up, latency, ratio, cert_expiry, incident)
         total = GaugeMetricFamily("kubekuma_incidents_open", "open incidents over all monitors")
         total.add_metric([], float(sum(open_by_uid.values())))
         yield total

@@ -51,7 +51,11 @@ def test_monitor_metrics_read_at_scrape_time(site: Site) -> None:
     assert m[("kubekuma_monitor_latency_seconds", mon("checkout-api"))] == 0.042
     assert m[("kubekuma_monitor_uptime_ratio", mon("checkout-api", window="24h"))] == 0.5
     assert m[("kubekuma_monitor_uptime_ratio", mon("checkout-api", window="7d"))] == 2 / 3
-    assert m[("kubekuma_monitor_certificate_days_left", mon("checkout-api"))] == 20.0
+    expires = m[("kubekuma_monitor_certificate_expiry_timestamp_seconds", mon("checkout-api"))]
+    assert (expires - now.timestamp()) / 86400 == 20.0
+    assert not any(name == "kubekuma_monitor_certificate_days_left" for name, _ in m), (
+        "promtool: not a base unit"
+    )
     assert m[("kubekuma_monitor_incident_open", mon("search", type_="tcp"))] == 1.0
     assert m[("kubekuma_incidents_open", ())] == 1.0
     assert m[("kubekuma_checks_recorded_total", ())] == 4.0
