@@ -3,7 +3,8 @@
 Monitor figures come from the database when Prometheus scrapes (a custom Collector), so
 every `web` process answers the same and nothing drifts between processes: state, up,
 last latency, uptime ratios from rollups (one query for every monitor and window),
-certificate expiry (a timestamp: promtool accepts only base units), open incidents, deliveries by status, checks recorded.
+certificate expiry (a timestamp: promtool accepts only base units), open incidents,
+deliveries by status, checks recorded.
 
 Pipeline figures are counted where they happen: the scheduler's enqueue counts and
 drift come from `MonitorScheduler.stats`, the worker's run/failed/late counts from a
