@@ -64,7 +64,10 @@ def check_mysql(spec: MonitorSpec, ctx: CheckContext) -> CheckResult:
             "host": s.host, "port": port, "user": s.username or "root", "password": password(s, ctx) or "",
             "database": s.database, "connect_timeout": deadline.remaining(), "autocommit": True,
             "read_timeout": deadline.remaining(), "write_timeout": deadline.remaining(),
-            "ssl": tls_context(s, ctx), "program_name": "kubekuma",
+            # Without TLS say so: PyMySQL would otherwise load the system trust store per connection
+            # (~20 ms of CPU) to offer TLS the check did not ask for.
+            "ssl": tls_context(s, ctx),
+            "ssl_disabled": not s.tls, "program_name": "kubekuma",
         }  # fmt: skip
         count, first = converse(lambda: run_query(s, args), deadline, target, explain)
         assert_rows(s, count, first)
