@@ -314,7 +314,7 @@ def _monitors(data: KumaData, b: Bundle) -> dict[int, str]:
         if m.get("resend_interval"):
             b.skip(where, "resendInterval", "set repeatInterval on the NotificationPolicy")
         for col, value in sorted(m.items()):
-            if col not in _QUIET and value not in (None, "", 0, False, "[]", "{}") and not _used(col, t):
+            if col not in _QUIET | _USED and value not in (None, "", 0, False, "[]", "{}"):
                 b.skip(where, col, "no counterpart")
         b.add(
             "Monitor",
@@ -353,10 +353,6 @@ _USED = {
     "dns_resolve_server",
     "smtp_security",
 }
-
-
-def _used(col: str, t: str) -> bool:
-    return col in _USED
 
 
 # ---------------------------------------------------------------- notifications, pages, maintenance
