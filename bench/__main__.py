@@ -26,6 +26,7 @@ BENCHMARKS = {
     "pipeline": "bench.pipeline",
     "hotpath": "bench.hotpath",
     "checkers": "bench.checkers",
+    "services": "bench.services",
     "push": "bench.push",
     "kube": "bench.kube",
     "alerting": "bench.alerting",
@@ -33,7 +34,7 @@ BENCHMARKS = {
     "public": "bench.public",
 }
 # Written alongside other work: run when present, skipped with a note when not (yet) there.
-OPTIONAL = {"checkers", "push", "kube", "alerting", "public"}
+OPTIONAL = {"checkers", "services", "push", "kube", "alerting", "public"}
 
 
 def _optional_main(module: str) -> Callable[[bool], Any] | None:

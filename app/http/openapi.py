@@ -165,6 +165,11 @@ PATHS: dict[str, Schema] = {
     "/readyz": {"get": _json("the database and the broker answer (503 otherwise)", _OBJ, errors=False,
                              tags=("ops",))},
     "/metrics": {"get": _media("Prometheus metrics", "text/plain", tags=("ops",), not_found=False)},
+    "/probe": {"get": _media(
+        "one monitor's last check in the blackbox exporter's format (probe_success, probe_duration_seconds, "
+        "probe_ssl_earliest_cert_expiry); never runs a check", "text/plain", [
+            _query("monitor", "namespace/name of the monitor"),
+            _query("target", "the same as monitor, for blackbox-style relabelling")], tags=("ops",))},
     "/api/v1/openapi.json": {"get": _json("this document", _OBJ, errors=False)},
     "/api/v1/monitors": {"get": _json("monitors with their current state", _list_of("Monitor"), [
         _query("namespace", "only this namespace"),
@@ -213,6 +218,9 @@ PATHS: dict[str, Schema] = {
     "/api/push/{token}": {"get": _PUSH, "post": _PUSH, "head": _PUSH},
     "/api/push/{token}/{action}": {"get": _PUSH_ACTION, "post": _PUSH_ACTION, "head": _PUSH_ACTION},
 }  # fmt: skip
+
+
+PATHS["/probe"]["get"]["responses"]["400"] = ERRORS["400"]
 
 
 def document() -> Schema:
