@@ -68,7 +68,9 @@ class Processes:
         return self.procs[name].poll() is None
 
     def unexpected_exits(self) -> dict[str, int | None]:
-        return {n: p.returncode for n, p in self.procs.items() if n not in self.killed and p.poll() is not None}
+        return {
+            n: p.returncode for n, p in self.procs.items() if n not in self.killed and p.poll() is not None
+        }
 
     def heal(self) -> list[str]:
         """Restart whatever is not running (after a failed scenario), so the next one starts whole."""

@@ -9,6 +9,8 @@ The figures of every scenario are printed at the end of the run and written to
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +21,15 @@ from tests.faults.harness import REPORTS, System, poll
 from tests.faults.rig import Rig, monitor_names
 from tests.faults.services import PostgresCluster, RedisServer, free_port
 
-SCALED_ROLES = [("controller", "controller"), ("scheduler-a", "scheduler"), ("scheduler-b", "scheduler"),
-                ("worker-1", "worker"), ("worker-2", "worker"), ("worker-3", "worker"), ("web", "web")]  # fmt: skip
+SCALED_ROLES = [
+    ("controller", "controller"),
+    ("scheduler-a", "scheduler"),
+    ("scheduler-b", "scheduler"),
+    ("worker-1", "worker"),
+    ("worker-2", "worker"),
+    ("worker-3", "worker"),
+    ("web", "web"),
+]
 NAMESPACE = "kkfaults"
 _report_file: list[Path] = []
 
@@ -70,30 +79,35 @@ def scaled(
     env = clean_env(database_url=postgres.url, redis_url=redis_server.url, redis_namespace=NAMESPACE,
                     manifests=str(rig.folder), listen=f"127.0.0.1:{port}", worker_threads="4")  # fmt: skip
     procs = Processes(env, root / "logs")
-    system = System(rig, procs, Records(postgres.url), f"http://127.0.0.1:{port}/")
+    system = System(rig, procs, Records(postgres.url), f"http://127.0.0.1:{port}/",
+                    redis=redis_server.client, namespace=NAMESPACE)  # fmt: skip
     system.on_heal.append(lambda: _bring_back(redis_server, postgres))
     try:
         for name, role in SCALED_ROLES:
             procs.start(name, role)
             if name == "scheduler-a":  # let it take the lease first, so b is the standby
-                poll(lambda: redis_server.client().get(f"{NAMESPACE}:scheduler:lease"), 30)
+                poll(lambda: system.lease_holder("scheduler") == "scheduler-a", 30)
         if not poll(system.all_up, 90):
             raise RuntimeError(f"the scaled-out system never came UP: {system.api()}")
         yield system
     finally:
         procs.stop()
         rig.close()
+        dump(rig, root / "logs")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    """`kubekuma run`: every role in one process, on SQLite and the in-memory broker."""
+    """`kubekuma run`: every role in one process, on SQLite and the in-memory broker (for its module only,
+    so it does not load the machine while the scaled-out scenarios run)."""
     root = tmp_path_factory.mktemp("embedded")
     _report_file.append(tmp_path_factory.getbasetemp() / "faults-report.txt")
     rig = Rig(root / "manifests", list(monitor_names(8)))
     port = free_port()
     db = f"sqlite:///{root / 'kubekuma.db'}"
-    env = clean_env(database_url=db, manifests=str(rig.folder), listen=f"127.0.0.1:{port}", worker_threads="4")
+    env = clean_env(
+        database_url=db, manifests=str(rig.folder), listen=f"127.0.0.1:{port}", worker_threads="4"
+    )
     procs = Processes(env, root / "logs")
     system = System(rig, procs, Records(db), f"http://127.0.0.1:{port}/")
     try:
@@ -104,6 +118,17 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     finally:
         procs.stop()
         rig.close()
+        dump(rig, root / "logs")
+
+
+def dump(rig: Rig, logs: Path) -> None:
+    """The receiver's log and the flips, one JSON object a line, for reading a failure."""
+    with open(logs / "receiver.jsonl", "w") as f:
+        for m in rig.receiver.requests:
+            f.write(json.dumps(dataclasses.asdict(m)) + "\n")
+    with open(logs / "flips.jsonl", "w") as f:
+        for flip in rig.targets.flips:
+            f.write(json.dumps(dataclasses.asdict(flip)) + "\n")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -37,6 +37,17 @@ class System:
     url: str  # the web role's base URL
     on_heal: list[Callable[[], list[str]]] = field(default_factory=list)  # services to bring back
     known: dict[str, str] = field(default_factory=dict)  # uid -> name of every monitor ever seen
+    redis: Callable[[], Any] | None = None  # a client of the system's Redis, if it has one
+    namespace: str = ""
+
+    def lease_holder(self, name: str) -> str | None:
+        """The instance id holding the named lease (`scheduler`, `controller`)."""
+        assert self.redis is not None
+        try:
+            v = self.redis().get(f"{self.namespace}:{name}:lease")
+        except Exception:
+            return None
+        return v.decode() if isinstance(v, bytes) else v
 
     def api(self) -> dict[str, dict[str, Any]]:
         ms = monitors(self.url)
@@ -90,7 +101,9 @@ class Scenario:
         if poll(all_checked, timeout, every=0.2):
             self.recovery_s = time.time() - end
         else:
-            self.notes.append(f"not every monitor was checked again within {timeout:.0f} s of the fault's end")
+            self.notes.append(
+                f"not every monitor was checked again within {timeout:.0f} s of the fault's end"
+            )
 
     def settle(self) -> None:
         """Flips stop; wait until all UP, this window's incidents closed, deliveries done, receiver quiet."""

@@ -12,8 +12,8 @@ Pure functions over plain records, so the judgement itself is tested on hand-mad
 - **duplicated**: a received message whose key was received before.
 - **out of order**: per monitor the received messages must alternate DOWN, UP, DOWN, …
   starting with DOWN, an UP must close the incident whose DOWN came last, and a DOWN must
-  open an incident newer than any announced before. An immediate repeat of the same key is
-  only a duplicate.
+  open an incident newer than any announced before (see `disorder`). An immediate repeat
+  of the same key is only a duplicate.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class Message:
     monitor_uid: str
     monitor: str
     event: str  # "down", "up", or another event kind
-    key: str
+    key: str  # as the webhook sends it: `<event key>/<delivery id>`
     answer: int = 200  # what the receiver answered; 0 = it hung
 
 
@@ -100,9 +100,14 @@ class Report:
         return t
 
 
+def event_key(key: str) -> str:
+    """The webhook's `key` is `<event key>/<delivery id>`: the event key names what was announced."""
+    return key.split("/", 1)[0]
+
+
 def incident_of(key: str) -> int | None:
-    """`i:17:down` -> 17; keys of other events -> None."""
-    parts = key.split(":")
+    """`i:17:down` (or `i:17:down/42`) -> 17; keys of other events -> None."""
+    parts = event_key(key).split(":")
     if len(parts) == 3 and parts[0] == "i" and parts[1].isdigit():
         return int(parts[1])
     return None
@@ -113,21 +118,30 @@ def received(messages: Iterable[Message]) -> list[Message]:
 
 
 def disorder(messages: list[Message]) -> list[Message]:
-    """The received messages of one monitor that break the DOWN, UP, DOWN, … alternation."""
+    """The received messages of one monitor that break the DOWN, UP, DOWN, … alternation.
+
+    `announced` holds the incidents told DOWN and not yet UP: a DOWN while one is announced,
+    a DOWN older than one already announced, an UP of an incident not announced, or one
+    while another is announced too (the reader cannot tell which outage ended) is wrong.
+    """
     bad: list[Message] = []
     last: Message | None = None
-    newest = 0  # the newest incident announced so far: an older one's DOWN now is stale
+    announced: set[int | None] = set()
+    newest = 0
     for m in messages:
-        if last is not None and m.key == last.key:
+        if last is not None and event_key(m.key) == event_key(last.key):
             continue  # an immediate repeat: a duplicate, not a reordering
         inc = incident_of(m.key)
         if m.event == "down":
-            wrong = (last is not None and last.event == "down") or (inc is not None and inc <= newest)
+            wrong = bool(announced) or (inc is not None and inc <= newest)
+            announced.add(inc)
             newest = max(newest, inc or 0)
         else:
-            opened = incident_of(last.key) if last is not None else None
-            closes = incident_of(m.key)
-            wrong = last is None or last.event != "down" or (None not in (opened, closes) and opened != closes)
+            wrong = inc not in announced or len(announced) > 1
+            if inc is None:
+                announced.clear()
+            else:
+                announced.discard(inc)
         if wrong:
             bad.append(m)
         last = m
@@ -138,9 +152,9 @@ def duplicates(messages: list[Message]) -> list[Message]:
     seen: set[str] = set()
     out = []
     for m in messages:
-        if m.key in seen:
+        if event_key(m.key) in seen:
             out.append(m)
-        seen.add(m.key)
+        seen.add(event_key(m.key))
     return out
 
 
@@ -193,7 +207,7 @@ def analyse(
                 row.up += m.event == "up"
         row.duplicated += sum(inside(m.at) for m in duplicates(seq))
         row.out_of_order += sum(inside(m.at) for m in disorder(seq))
-    got = {m.key for seq in by_monitor.values() for m in seq}
+    got = {event_key(m.key) for seq in by_monitor.values() for m in seq}
     statuses: dict[str, set[str]] = defaultdict(set)
     for d in deliveries:
         statuses[d.event_key].add(d.status)

@@ -39,7 +39,10 @@ spec: {{type: webhook, webhook: {{url: "{url}", timeout: 5s}}}}
 apiVersion: kubekuma.io/v1alpha1
 kind: NotificationPolicy
 metadata: {{name: everything, namespace: faults}}
-spec: {{monitorSelector: {{matchLabels: {{suite: faults}}}}, triggers: [down, up], providers: [{{name: receiver}}]}}
+spec:
+  monitorSelector: {{matchLabels: {{suite: faults}}}}
+  triggers: [down, up]
+  providers: [{{name: receiver}}]
 """
 
 

@@ -24,7 +24,7 @@ NAMES = {"u1": "m-01", "u2": "m-02"}
 
 
 def msg(at: float, event: str, incident: int | None, uid: str = "u1", answer: int = 200) -> Message:
-    key = f"i:{incident}:{event}" if incident is not None else f"t:{int(at)}"
+    key = f"i:{incident}:{event}/{int(at)}" if incident is not None else f"t:{int(at)}/{int(at)}"
     return Message(at, uid, NAMES[uid], event, key, answer)
 
 
@@ -43,6 +43,7 @@ def run(messages: list[Message], incidents: list[Incident], deliveries: list[Del
         pytest.param([("down", 1), ("up", 1), ("up", 1)], [], id="immediate-repeat-is-only-a-duplicate"),
         pytest.param([("down", 1), ("up", 1), ("down", 1)], [2], id="stale-down-after-its-up"),
         pytest.param([("down", 2), ("up", 1)], [1], id="up-of-another-incident"),
+        pytest.param([("down", 1), ("down", 2), ("up", 1), ("up", 2)], [1, 2], id="two-outages-interleaved"),
         pytest.param([("down", None), ("up", None)], [], id="keys-without-incident"),
     ],
 )
@@ -57,7 +58,7 @@ def test_duplicates_are_repeats_of_a_key() -> None:
 
 
 def test_incident_of() -> None:
-    assert incident_of("i:17:down") == 17
+    assert incident_of("i:17:down") == incident_of("i:17:up/42") == 17
     assert incident_of("t:3") is None and incident_of("r:17:abc:1") is None
 
 
