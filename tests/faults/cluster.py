@@ -4,7 +4,7 @@
 SIGKILL when a scenario says so, restarts them, and tells which ones exited without being
 killed. `Records` reads incidents, transitions and deliveries from PostgreSQL or SQLite,
 relying only on the columns the alert path keeps (id, monitor_uid, closed_at, event_key,
-status, to_state/from_state of transitions).
+status; from_state, to_state and handled_at of transitions).
 """
 
 from __future__ import annotations
@@ -145,9 +145,10 @@ class Records:
         )
         return [Incident(int(i), uid, closed is not None) for i, uid, closed in rows]
 
-    def open_incidents(self, after: int) -> int:
-        sql = "SELECT COUNT(*) FROM kk_incidents WHERE closed_at IS NULL AND id > %s"
-        return int(self._rows(sql, (after,))[0][0])
+    def open_incidents(self, after: int) -> list[str]:
+        """Monitor uids of the incidents opened after `after` that are still open."""
+        sql = "SELECT monitor_uid FROM kk_incidents WHERE closed_at IS NULL AND id > %s"
+        return [uid for (uid,) in self._rows(sql, (after,))]
 
     def transitions(self, after: int, upto: int) -> tuple[Counter[str], Counter[str]]:
         """(all transitions, those entering DOWN) per monitor uid."""
@@ -158,6 +159,11 @@ class Records:
         every: Counter[str] = Counter(uid for uid, _, _ in rows)
         downs: Counter[str] = Counter(uid for uid, f, t in rows if t == "DOWN" and f != "DOWN")
         return every, downs
+
+    def unhandled_transitions(self, after: int) -> int:
+        """Transitions of the window no worker has finished (the sweeper re-sends them after 60 s)."""
+        sql = "SELECT COUNT(*) FROM kk_transitions WHERE handled_at IS NULL AND id > %s"
+        return int(self._rows(sql, (after,))[0][0])
 
     def deliveries(self) -> list[Delivery]:
         return [Delivery(k, s) for k, s in self._rows("SELECT event_key, status FROM kk_deliveries")]

@@ -105,8 +105,20 @@ class Scenario:
                 f"not every monitor was checked again within {timeout:.0f} s of the fault's end"
             )
 
+    def at_next_outage(self, delay: float = 1.0, timeout: float = 15.0) -> None:
+        """Return `delay` s after the next target goes down: its DOWN is being checked, recorded, sent."""
+        flips = self.sys.rig.targets.flips
+        seen = len(flips)
+        poll(lambda: any(f.to == "down" for f in flips[seen:]), timeout, every=0.05)
+        time.sleep(delay)
+
     def settle(self) -> None:
-        """Flips stop; wait until all UP, this window's incidents closed, deliveries done, receiver quiet."""
+        """Flips stop; wait until all UP, this window's work done and the receiver quiet.
+
+        "Work done" includes transitions left unhandled by a fault, which the sweeper re-sends
+        60–90 s later: waiting for them (up to `SWEEP_WAIT`) keeps their late messages in the
+        window that caused them. The other conditions are bounded by `settle_timeout`.
+        """
         stopped = time.time()
         self.sys.rig.targets.stop_flipping()
         rec, ids = self.sys.records, self.ids
@@ -115,19 +127,29 @@ class Scenario:
         def settled() -> bool:
             try:
                 waiting["every monitor UP"] = self.sys.all_up(since=stopped)
-                waiting["incidents closed"] = rec.open_incidents(after=ids[0]) == 0
+                live = {m["uid"] for m in self.sys.api().values()}  # a deleted one's incident is judged later
+                waiting["incidents closed"] = not live.intersection(rec.open_incidents(after=ids[0]))
+                waiting["transitions handled"] = rec.unhandled_transitions(after=ids[1]) == 0
                 waiting["deliveries done"] = rec.unfinished_deliveries(after=ids[2]) == 0
-            except Exception as exc:  # the database may still be coming back
-                waiting["database readable"] = False
-                self.last_error = exc
-            else:
                 waiting.pop("database readable", None)
+            except Exception:  # the database may still be coming back
+                waiting["database readable"] = False
             waiting["receiver quiet 3 s"] = self.sys.rig.receiver.quiet_for() > 3
             return all(waiting.values())
 
-        if not poll(settled, self.settle_timeout, every=0.5):
-            lacking = ", ".join(k for k, ok in waiting.items() if not ok)
-            self.notes.append(f"did not settle within {self.settle_timeout:.0f} s (lacking: {lacking})")
+        def done() -> bool:
+            if settled():
+                return True
+            # Past settle_timeout, wait on only for transitions the sweeper will re-send.
+            return (
+                time.time() - stopped > self.settle_timeout
+                and waiting.get("transitions handled") is not False
+            )
+
+        poll(done, max(SWEEP_WAIT, self.settle_timeout), every=0.5)
+        lacking = ", ".join(k for k, ok in waiting.items() if not ok)
+        if lacking:
+            self.notes.append(f"did not settle within {time.time() - stopped:.0f} s (lacking: {lacking})")
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self.settle()
@@ -158,6 +180,7 @@ class Scenario:
         REPORTS.append(render(report))
 
 
+SWEEP_WAIT = 100.0  # the transition sweeper re-sends what is 60 s old, every 30 s
 REPORTS: list[str] = []  # rendered tables, printed at the end of the session
 
 
