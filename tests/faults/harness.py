@@ -174,6 +174,14 @@ class Scenario:
             self.notes.append(f"did not settle within {time.time() - stopped:.0f} s (lacking: {lacking})")
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
+        try:
+            self._judge(exc_type)
+        except Exception as exc:
+            REPORTS.append(f"== {self.name}: no figures, the analysis failed: {exc!r}")
+            if exc_type is None:
+                raise  # otherwise the scenario's own error is the one to see
+
+    def _judge(self, exc_type: object) -> None:
         self.settle()
         end = time.time()
         after_i, after_t, _ = self.ids
