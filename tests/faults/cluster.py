@@ -161,9 +161,15 @@ class Records:
         return every, downs
 
     def unhandled_transitions(self, after: int) -> int:
-        """Transitions of the window no worker has finished (the sweeper re-sends them after 60 s)."""
+        """Transitions of the window no worker has finished (the sweeper re-sends them after 60 s).
+
+        Where transitions have a `status`, one that `failed` or was `superseded` is finished too.
+        """
         sql = "SELECT COUNT(*) FROM kk_transitions WHERE handled_at IS NULL AND id > %s"
-        return int(self._rows(sql, (after,))[0][0])
+        try:
+            return int(self._rows(sql + " AND status = 'pending'", (after,))[0][0])
+        except (psycopg2.Error, sqlite3.Error):  # a schema without transition statuses
+            return int(self._rows(sql, (after,))[0][0])
 
     def deliveries(self) -> list[Delivery]:
         return [Delivery(k, s) for k, s in self._rows("SELECT event_key, status FROM kk_deliveries")]
