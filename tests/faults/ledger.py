@@ -120,30 +120,30 @@ def received(messages: Iterable[Message]) -> list[Message]:
 def disorder(messages: list[Message]) -> list[Message]:
     """The received messages of one monitor that break the DOWN, UP, DOWN, … alternation.
 
-    `announced` holds the incidents told DOWN and not yet UP: a DOWN while one is announced,
-    a DOWN older than one already announced, an UP of an incident not announced, or one
-    while another is announced too (the reader cannot tell which outage ended) is wrong.
+    `announced` is the outage the reader believes is going on. A DOWN while one is announced,
+    or older than one already announced, is wrong; an UP of an outage not announced is wrong.
+    Each wrong message counts once: a new outage's DOWN replaces the announced one and a
+    stale DOWN announces nothing, so one fault does not taint every later message.
     """
     bad: list[Message] = []
     last: Message | None = None
-    announced: set[int | None] = set()
+    announced: int | None = None
     newest = 0
     for m in messages:
         if last is not None and event_key(m.key) == event_key(last.key):
             continue  # an immediate repeat: a duplicate, not a reordering
-        inc = incident_of(m.key)
-        if m.event == "down":
-            wrong = bool(announced) or (inc is not None and inc <= newest)
-            announced.add(inc)
-            newest = max(newest, inc or 0)
+        inc, down = incident_of(m.key), m.event == "down"
+        stale = down and inc is not None and inc <= newest
+        if down:
+            wrong = stale or (last is not None and last.event == "down" and announced is not None)
         else:
-            wrong = inc not in announced or len(announced) > 1
-            if inc is None:
-                announced.clear()
-            else:
-                announced.discard(inc)
+            wrong = last is None or announced is None or (inc is not None and inc != announced)
         if wrong:
             bad.append(m)
+        if down and not stale:
+            announced, newest = (inc if inc is not None else -1), max(newest, inc or 0)
+        elif not down and (inc is None or inc == announced):
+            announced = None
         last = m
     return bad
 

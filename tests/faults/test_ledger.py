@@ -44,6 +44,13 @@ def run(messages: list[Message], incidents: list[Incident], deliveries: list[Del
         pytest.param([("down", 1), ("up", 1), ("down", 1)], [2], id="stale-down-after-its-up"),
         pytest.param([("down", 2), ("up", 1)], [1], id="up-of-another-incident"),
         pytest.param([("down", 1), ("down", 2), ("up", 1), ("up", 2)], [1, 2], id="two-outages-interleaved"),
+        pytest.param(
+            [("down", 1), ("down", 2), ("up", 2), ("down", 3), ("up", 3)], [1], id="a-missing-up-counts-once"
+        ),
+        pytest.param(
+            [("down", 1), ("up", 1), ("down", 1), ("down", 2), ("up", 2)], [2], id="stale-counts-once"
+        ),
+        pytest.param([("up", 7), ("down", 8), ("up", 8)], [0], id="a-lone-up-counts-once"),
         pytest.param([("down", None), ("up", None)], [], id="keys-without-incident"),
     ],
 )
