@@ -3,7 +3,8 @@
 Pure functions over plain records, so the judgement itself is tested on hand-made ledgers
 (tests/faults/test_ledger.py). The definitions, per monitor:
 
-- **received**: messages the receiver answered 200 (a 500 or a hang is the sender's to retry).
+- **received**: messages the receiver answered 200, and a message it hung on that never
+  came again with a 200 (it arrived; the sender cannot know otherwise). A 500 is not received.
 - **lost**: an incident opened in the window whose DOWN or UP was never received, and whose
   delivery of that event is not recorded as `superseded` or `suppressed` (those count as
   **superseded**, as does the missing UP of a monitor deleted while DOWN whose incident was
@@ -114,7 +115,22 @@ def incident_of(key: str) -> int | None:
 
 
 def received(messages: Iterable[Message]) -> list[Message]:
-    return sorted((m for m in messages if m.answer == 200 and m.event in ("down", "up")), key=lambda m: m.at)
+    """The DOWN and UP messages the receiver has, in arrival order.
+
+    A message answered 200 is received. One the receiver hung on and never accepted later is
+    received too, at its first arrival: it did arrive, and its sender cannot know otherwise
+    (it may rightly send the UP that follows it). A refused one (500) is not received.
+    """
+    alerts = [m for m in messages if m.event in ("down", "up")]
+    accepted = {event_key(m.key) for m in alerts if m.answer == 200}
+    out, hung = [], set()
+    for m in sorted(alerts, key=lambda m: m.at):
+        k = event_key(m.key)
+        if m.answer == 200 or (m.answer == 0 and k not in accepted and k not in hung):
+            out.append(m)
+            if m.answer == 0:
+                hung.add(k)
+    return out
 
 
 def disorder(messages: list[Message]) -> list[Message]:

@@ -80,6 +80,14 @@ def test_only_answers_of_200_count_as_received() -> None:
     assert (t.down, t.lost, t.duplicated) == (1, 0, 0)
 
 
+def test_a_hung_message_never_accepted_later_counts_once_as_received() -> None:
+    hung_then_accepted = [msg(110, "down", 1, answer=0), msg(112, "down", 1), msg(115, "up", 1)]
+    only_hung = [msg(110, "down", 1, answer=0), msg(111, "down", 1, answer=0), msg(115, "up", 1)]
+    for seq in (hung_then_accepted, only_hung):
+        t = run(seq, [Incident(1, "u1", closed=True)])
+        assert (t.down, t.up, t.lost, t.duplicated, t.out_of_order) == (1, 1, 0, 0, 0)
+
+
 def test_an_incident_whose_down_never_arrived_is_lost() -> None:
     t = run([msg(115, "up", 1)], [Incident(1, "u1", closed=True)])
     assert (t.lost, t.out_of_order) == (1, 1)
