@@ -86,6 +86,7 @@ class Sender:
         ctx = dispatch.context(provider, rt.secrets, rt.session())
         monitor = rt.catalog.monitor(claimed.monitor_uid) if claimed.monitor_uid else None
         msg = dispatch.message_from(claimed, facts, monitor)
+        rt.store.deliveries.going_out(claimed.id, token)
         try:
             dispatch.send(provider, msg, ctx)
         except Exception as exc:

@@ -5,9 +5,11 @@ redelivered transition or a re-run reminder job finds the row it made before. Se
 claims the row (pending -> sending) with a token made for that one attempt, the time it
 started and the process that holds it; only the holder of the token may finish it, and a
 claim is retaken only when its holder died or overran the lease. One column per meaning:
-`claimed_at` while sending, `next_at` while waiting for a retry, `sent_at` once it went out,
-and `maybe_delivered` when an attempt ended without a clear answer (a timeout, a dead
-worker), so the recovery still goes to a provider that may have heard of the outage.
+`claimed_at` while sending, `in_flight` once that attempt's request has left, `next_at`
+while waiting for a retry, `sent_at` once it went out, and `maybe_delivered` when an
+attempt ended without a clear answer (a timeout, a worker that died with its request in
+flight), so the recovery still goes to a provider that may have heard of the outage, and
+only then.
 """
 
 from __future__ import annotations
@@ -75,8 +77,8 @@ def _view(r: Any, token: str | None = None) -> DeliveryView:
 
 _INSERT = (
     "INSERT INTO kk_deliveries (event_key, provider_uid, monitor_uid, event, status, attempts, last_error, "
-    "title, body, created_at, incident_id, maybe_delivered) "
-    "VALUES ($key, $provider, $monitor, $event, $status, 0, $error, $title, $body, $now, $incident, $no) "
+    "title, body, created_at, incident_id, maybe_delivered, in_flight) "
+    "VALUES ($key, $provider, $monitor, $event, $status, 0, $error, $title, $body, $now, $incident, $no, $no) "
     "ON CONFLICT (event_key, provider_uid) DO NOTHING"
 )
 
@@ -115,12 +117,13 @@ class DeliveryRepo:
                 )
                 if fresh and (alive is None or alive(row.claim_holder or "")):
                     return None
-                row.maybe_delivered = True  # the last attempt's outcome is unknown
+                # The holder died mid-attempt: if its request had gone out, the outcome is unknown.
+                row.maybe_delivered = row.maybe_delivered or row.in_flight
             elif row.status != DeliveryStatus.PENDING:
                 return None
             token = uuid.uuid4().hex
             row.status, row.claim_token, row.claim_holder = str(DeliveryStatus.SENDING), token, holder[:200]
-            row.claimed_at, row.next_at = to_db(now), None
+            row.claimed_at, row.next_at, row.in_flight = to_db(now), None, False
             row.attempts += 1
             return _view(row, token)
 
@@ -135,7 +138,7 @@ class DeliveryRepo:
                 return False
             if token is None and row.status != DeliveryStatus.PENDING:
                 return False
-            row.status, row.claim_token = str(status), None
+            row.status, row.claim_token, row.in_flight = str(status), None, False
             if status != DeliveryStatus.SENDING:
                 row.claimed_at = None
             if error is not None:
@@ -143,6 +146,12 @@ class DeliveryRepo:
             for name, value in fields.items():
                 setattr(row, name, value)
             return True
+
+    def going_out(self, delivery_id: int, token: str) -> None:
+        """The attempt's request is about to leave: from now on its outcome may be unknown."""
+        with db_session:
+            self.db.execute("UPDATE kk_deliveries SET in_flight = $yes WHERE id = $id AND claim_token = $t",
+                            {"yes": True, "id": delivery_id, "t": token})  # fmt: skip
 
     def mark_sent(self, delivery_id: int, token: str, now: datetime) -> bool:
         # last_error stays: it tells why it took attempts

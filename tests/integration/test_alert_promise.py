@@ -162,8 +162,8 @@ class AlertPromise(RuleBasedStateMachine):
             with db_session:  # what the crash leaves: the message out, the row still claimed
                 self.store.db.execute(
                     "UPDATE kk_deliveries SET status = 'sending', sent_at = NULL, claim_token = 'x', "
-                    "claim_holder = $h, claimed_at = $t WHERE id = $id",
-                    {"h": DEAD, "t": to_db(self.now), "id": row.id},
+                    "claim_holder = $h, claimed_at = $t, in_flight = $yes WHERE id = $id",
+                    {"h": DEAD, "t": to_db(self.now), "id": row.id, "yes": True},
                 )
         else:
             self.store.deliveries.claim(row.id, DEAD, self.now, 60)
@@ -201,16 +201,17 @@ class AlertPromise(RuleBasedStateMachine):
 
     # -- the end -----------------------------------------------------------------------------------
     def drain(self) -> None:
+        """Deliver what is in flight, let time pass and the sweepers run, until nothing moves."""
         RECEIVER.statuses = []
         for _ in range(60):
-            while self.inflight:
-                self.run(self.inflight.pop(0))
+            batch, self.inflight = self.inflight, []
+            for message in batch:  # what these send comes in the next round, as on a real broker
+                self.run(message)
             self.tick(400)  # past every lease and backoff
-            if not (self.jobs.sweep_transitions() + self.jobs.sweep_deliveries()):
-                self.pump()
-                if not self.inflight:
-                    return
+            swept = self.jobs.sweep_transitions() + self.jobs.sweep_deliveries()
             self.pump()
+            if not batch and not swept and not self.inflight:
+                return
         raise AssertionError(f"the alert path did not settle: {self.inflight}")
 
     def teardown(self) -> None:
