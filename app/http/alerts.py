@@ -22,6 +22,7 @@ from app.model import DeliveryStatus, TransitionStatus, utc_now
 from app.store import Store
 
 STATUSES = tuple(s.value for s in DeliveryStatus)
+MISSING = "missing:NotificationProvider/"  # see ProviderView.missing
 TRANSITION_STATUSES = tuple(s.value for s in TransitionStatus)
 EVENTS = ("down", "up", "reminder", "flapping", "flappingEnded", "certificateExpiring")
 
@@ -109,6 +110,10 @@ class DeliveryList:
         for r in self.store.resources.list(kind="NotificationProvider"):
             kind = (r.spec or {}).get("type")
             out[r.uid] = {"uid": r.uid, "namespace": r.namespace, "name": r.name, "type": kind}
+        # providers a policy names but that do not exist: their failed rows still say which
+        for uid in self.store.deliveries.missing_providers():
+            ns, _, name = uid.removeprefix(MISSING).partition("/")
+            out.setdefault(uid, {"uid": uid, "namespace": ns, "name": name, "type": None})
         return out
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

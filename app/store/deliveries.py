@@ -77,8 +77,8 @@ def _view(r: Any, token: str | None = None) -> DeliveryView:
 
 _INSERT = (
     "INSERT INTO kk_deliveries (event_key, provider_uid, monitor_uid, event, status, attempts, last_error, "
-    "title, body, created_at, incident_id, maybe_delivered, in_flight) "
-    "VALUES ($key, $provider, $monitor, $event, $status, 0, $error, $title, $body, $now, $incident, $no, $no) "
+    "title, body, created_at, incident_id, maybe_delivered, in_flight) VALUES "
+    "($key, $provider, $monitor, $event, $status, 0, $error, $title, $body, $now, $incident, $no, $no) "
     "ON CONFLICT (event_key, provider_uid) DO NOTHING"
 )
 
@@ -203,6 +203,12 @@ class DeliveryRepo:
                           if d.incident_id == incident_id and d.provider_uid == provider_uid
                           and d.event == "down"
                           and (d.status in ("sent", "sending") or d.maybe_delivered)).exists()  # fmt: skip
+
+    def missing_providers(self) -> list[str]:
+        """Provider uids of failed rows that name a provider that does not exist (`missing:…`)."""
+        with db_session:
+            return list(select(d.provider_uid for d in self.db.Delivery
+                               if d.provider_uid.startswith("missing:")).distinct()[:1000])  # fmt: skip
 
     def get(self, delivery_id: int) -> DeliveryView | None:
         with db_session:
