@@ -103,23 +103,33 @@ class DeliveryRepo:
             row = self.db.Delivery.get(event_key=event_key[:200], provider_uid=provider_uid)
             return _view(row), created
 
-    def claim(self, delivery_id: int, holder: str, now: datetime, lease_s: float,
-              alive: Any = None) -> DeliveryView | None:  # fmt: skip
-        """pending -> sending for one attempt, or retake a claim whose holder died or overran the lease.
-        None when it is final or in flight elsewhere."""
+    def retake(self, delivery_id: int, now: datetime, lease_s: float, alive: Any = None) -> bool:
+        """sending -> pending when the claim's holder died or overran the lease, so the row passes the
+        same gates (order, staleness, an outage heard of) as any other before it is tried again.
+        False when it is not `sending` or its holder is alive and within the lease."""
         with db_session:
             row = self.db.Delivery.get_for_update(id=delivery_id)
-            if row is None:
-                return None
-            if row.status == DeliveryStatus.SENDING:
-                fresh = row.claimed_at is not None and from_db(row.claimed_at) > now - timedelta(
-                    seconds=lease_s
-                )
-                if fresh and (alive is None or alive(row.claim_holder or "")):
-                    return None
-                # The holder died mid-attempt: if its request had gone out, the outcome is unknown.
-                row.maybe_delivered = row.maybe_delivered or row.in_flight
-            elif row.status != DeliveryStatus.PENDING:
+            if row is None or row.status != DeliveryStatus.SENDING:
+                return False
+            fresh = row.claimed_at is not None and from_db(row.claimed_at) > now - timedelta(seconds=lease_s)
+            if fresh and (alive is None or alive(row.claim_holder or "")):
+                return False
+            # The holder died mid-attempt: if its request had gone out, the outcome is unknown.
+            row.maybe_delivered = row.maybe_delivered or row.in_flight
+            row.status, row.claim_token, row.claimed_at, row.in_flight = (
+                str(DeliveryStatus.PENDING),
+                None,
+                None,
+                False,
+            )
+            row.next_at = to_db(now)
+            return True
+
+    def claim(self, delivery_id: int, holder: str, now: datetime) -> DeliveryView | None:
+        """pending -> sending for one attempt, under a token of its own. None unless pending."""
+        with db_session:
+            row = self.db.Delivery.get_for_update(id=delivery_id)
+            if row is None or row.status != DeliveryStatus.PENDING:
                 return None
             token = uuid.uuid4().hex
             row.status, row.claim_token, row.claim_holder = str(DeliveryStatus.SENDING), token, holder[:200]

@@ -166,7 +166,7 @@ class AlertPromise(RuleBasedStateMachine):
                     {"h": DEAD, "t": to_db(self.now), "id": row.id, "yes": True},
                 )
         else:
-            self.store.deliveries.claim(row.id, DEAD, self.now, 60)
+            self.store.deliveries.claim(row.id, DEAD, self.now)
         self.pump()
 
     @rule(n=st.integers(min_value=1, max_value=3))

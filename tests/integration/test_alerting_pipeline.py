@@ -355,7 +355,7 @@ def test_a_claimed_delivery_is_not_sent_twice_while_its_holder_lives(
         created and repo.create("k:1", provider, None, "down", "pending", "x", "y", harness.now())[1] is False
     )
     harness.rt.liveness.beat("slow-worker")
-    assert repo.claim(row.id, "slow-worker", harness.now(), 60) is not None  # a live worker is sending it
+    assert repo.claim(row.id, "slow-worker", harness.now()) is not None  # a live worker is sending it
     harness.alerts.deliver.send(row.id, None)  # the broker redelivers
     harness.settle()
     assert receiver.bodies == [] and repo.get(row.id).status == "sending"  # type: ignore[union-attr]
@@ -373,7 +373,7 @@ def test_a_dead_workers_claim_is_retaken_at_once(harness: Harness, receiver: Web
     harness.apply(PROVIDER.format(name="chat", url=receiver.url), MONITOR.format(name="checkout"))
     repo, provider = harness.store.deliveries, harness.uid("chat", "NotificationProvider")
     row, _ = repo.create("k:2", provider, harness.uid("checkout"), "down", "pending", "t", "b", harness.now())
-    assert repo.claim(row.id, "host:4242", harness.now(), 60) is not None  # that process was SIGKILLed
+    assert repo.claim(row.id, "host:4242", harness.now()) is not None  # that process was SIGKILLed
 
     assert harness.jobs.sweep_deliveries() == 1  # no beat from its holder: no need to wait out the lease
     harness.settle()
