@@ -7,6 +7,7 @@ incident and the certificate the last check saw. Heartbeats page by id cursor an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -48,17 +49,34 @@ def monitor_json(m: MonitorEntry, st: StateView | None) -> dict[str, Any]:
     }
 
 
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
+# Times outside this span mean "no bound"; clamping keeps the database and timedelta arithmetic in range.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def time_param(req: falcon.Request, name: str) -> datetime | None:
+    """An RFC 3339 time (no zone means UTC), in UTC and clamped to [EARLIEST, LATEST]."""
     raw = req.get_param(name)
-    if not raw:
+    if raw is None:
         return None
+    text = raw.replace(" ", "+", 1) if raw.count(" ") == 1 and "T" in raw else raw  # a "+" sent unencoded
+    problem = f"must be an RFC 3339 time such as 2024-05-01T12:00:00Z, got {raw[:60]!r}"
+    if not _RFC3339.fullmatch(text):
+        raise bad_request(name, problem)
     try:
-        t = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
+        t = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError:
-        raise bad_request(
-            name, f"must be an RFC 3339 time such as 2024-05-01T12:00:00Z, got {raw!r}"
-        ) from None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+        raise bad_request(name, problem) from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=UTC)
+    try:
+        t = t.astimezone(UTC)
+    except OverflowError:
+        return EARLIEST if t.year < 2000 else LATEST
+    return min(max(t, EARLIEST), LATEST)
 
 
 def _choice(req: falcon.Request, name: str, allowed: list[str], upper: bool = False) -> str | None:

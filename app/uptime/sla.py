@@ -18,13 +18,13 @@ WINDOWS: dict[str, timedelta] = {
     "30d": timedelta(days=30),
     "90d": timedelta(days=90),
 }
-_WINDOW = re.compile(r"^(\d{1,4})(m|h|d)$")
+_WINDOW = re.compile(r"^([0-9]{1,4})(m|h|d)$")  # ASCII digits only: \d takes "２４"
 _LIMITS = {"m": (1, 2880), "h": (1, 8760), "d": (1, 730)}
 
 
 def parse_window(text: str) -> timedelta:
     """'24h', '7d', '90m' -> a timedelta; ValueError naming what is accepted otherwise."""
-    m = _WINDOW.match(text.strip())
+    m = _WINDOW.fullmatch(text)
     if not m:
         raise ValueError(f"{text!r} is not a window; use a number with m, h or d, e.g. 24h, 7d or 30d")
     n, unit = int(m.group(1)), m.group(2)
