@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     worker_threads: int = Field(8, ge=1, le=512, description="check threads per worker process")
     instance_id: str | None = Field(None, description="identity in leases; default host:pid")
     namespace: str = Field("default", description="namespace for manifests that name none")
+    allowed_env: str = Field(
+        "",
+        description="folder mode: comma-separated environment variables that secretKeyRef.env may read",
+    )
+    base_url: str | None = Field(
+        None, description="public URL of the web role (https://status.example.com), for links in feeds"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -78,6 +85,21 @@ class Settings(BaseSettings):
         if v not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return v
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        if not v.startswith(("http://", "https://")) or any(c in v for c in " \"'<>?#"):
+            raise ValueError(
+                "must be an http:// or https:// URL without query, e.g. https://status.example.com"
+            )
+        return v.rstrip("/")
+
+    @property
+    def allowed_env_names(self) -> frozenset[str]:
+        return frozenset(n.strip() for n in self.allowed_env.split(",") if n.strip())
 
     @property
     def listen_host(self) -> str:

@@ -78,7 +78,7 @@ def build_parts(settings: Settings, kubernetes: bool = False) -> Parts:
         RedisGuard(client, f"{settings.redis_namespace}:inflight:") if client is not None else LocalGuard()
     )
     identity = settings.instance_id or default_identity()
-    secrets = kube.secrets() if kube is not None else SecretStore()
+    secrets = kube.secrets() if kube is not None else SecretStore(allowed_env=settings.allowed_env_names)
     return Parts(settings, store, Catalog(store), secrets, broker, guard, identity, client, kube=kube)
 
 

@@ -128,7 +128,8 @@ def test_secret_store_reads_through_the_api_and_caches_briefly(apiserver, kube):
     assert store.get(SecretKeyRef(name="db", key="password"), "shop") == "hunter2"
     assert store.reads == 1  # the second came from the cache
     assert store.get(SecretKeyRef(name="db", key="user", optional=True), "shop") is None
-    assert store.get(SecretKeyRef(env="FROM_ENV"), "shop") == "env-value"
+    with pytest.raises(SecretError, match="not available in Kubernetes mode"):
+        store.get(SecretKeyRef(env="FROM_ENV"), "shop")  # KubeKuma's own environment is not for manifests
 
     api.update("secrets", "shop", "db", {"data": {"password": "bmV3"}})  # "new"
     clock[0] = 31
