@@ -35,6 +35,7 @@ from app.http.app import create_app
 from app.http.metrics import PipelineSources, WorkerMetrics
 from app.http.public import PublicOptions
 from app.http.push import PushEndpoint
+from app.http.security import SERVER_LIMITS
 from app.resources.loader import SecretStore
 from app.scheduler import MonitorScheduler
 from app.store import Store
@@ -178,6 +179,7 @@ def serve_web(parts: Parts, actors: Actors, threads: int = 8) -> Any:
         threads=threads,
         ident="kubekuma",
         clear_untrusted_proxy_headers=True,
+        **SERVER_LIMITS,
     )
     return server
 

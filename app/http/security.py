@@ -28,6 +28,20 @@ HEADERS = {
 # A push body is a status, a message and a latency; 64 KiB is far more than any of them needs.
 MAX_BODY_BYTES = 64 * 1024
 
+# waitress: slow and idle clients must not crowd out the rest. Requests are buffered by the event
+# loop until complete, so a client that drips its headers costs a socket, never a thread; what
+# runs out is `connection_limit` (waitress's default of 100 lets 100 dripping sockets lock everyone
+# out). Idle keep-alive sockets are closed after `channel_timeout`, checked every `cleanup_interval`.
+SERVER_LIMITS: dict[str, Any] = {
+    "connection_limit": 2000,
+    "channel_timeout": 30,
+    "cleanup_interval": 5,
+    "backlog": 2048,
+    "asyncore_use_poll": True,  # select() cannot watch descriptors above 1024
+    "max_request_header_size": 64 * 1024,
+    "max_request_body_size": 1024 * 1024,
+}
+
 _TOKEN_PATH = re.compile(r"^(/api/push/)[^/]+")
 
 
