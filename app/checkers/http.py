@@ -27,6 +27,7 @@ from app.checkers.base import CheckContext, register
 from app.checkers.content import json_query_failure, keyword_failure
 from app.checkers.deadline import Deadline, DeadlineExceeded, call_within
 from app.checkers.errors import CheckFailed, classify
+from app.checkers.sockets import SocketTracker, ensure_tracked, tracking
 from app.checkers.values import optional_secret, pairs, secret
 from app.model import CheckResult, FailureClass
 from app.resources.monitor import HttpSpec, MonitorSpec, MonitorType
@@ -300,6 +301,7 @@ def _check(s: HttpSpec, ctx: CheckContext, deadline: Deadline) -> CheckResult:
             session = ctx.session
             if session is None:
                 session = stack.enter_context(requests.Session())
+            ensure_tracked(session)
             return _exchange(s, ctx, session, out, seen, deadline)
         except CheckFailed as failed:
             return failed.result(deadline.elapsed_ms())
@@ -318,8 +320,15 @@ def _check(s: HttpSpec, ctx: CheckContext, deadline: Deadline) -> CheckResult:
 def check_http(spec: MonitorSpec, ctx: CheckContext) -> CheckResult:
     s: HttpSpec = spec.http  # type: ignore[assignment]
     deadline = Deadline(spec.timeout)
+    tracker = SocketTracker()
+
+    def run() -> CheckResult:
+        with tracking(tracker):
+            return _check(s, ctx, deadline)
+
     try:
-        return call_within(lambda: _check(s, ctx, deadline), deadline)
+        # At the deadline the check's sockets are shut down, so a server that drips cannot keep its thread.
+        return call_within(run, deadline, on_timeout=tracker.close)
     except DeadlineExceeded:
         return CheckResult.down(
             FailureClass.TIMEOUT,

@@ -1,4 +1,4 @@
-"""`kubekuma run` over a folder of hostile manifests: it starts, the good monitors run, the bad are reported."""
+"""`kubekuma run` over hostile manifests: it starts, the good monitors run, the bad are reported."""
 
 from __future__ import annotations
 

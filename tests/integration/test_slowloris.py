@@ -67,7 +67,7 @@ def test_300_slowloris_connections_do_not_stop_healthz(web: Embedded) -> None:
                 time.sleep(0.1)
         worst = max(latencies)
         print(
-            f"/healthz under {HOLD} slowloris connections: {len(latencies)} requests, worst {worst * 1000:.1f} ms"
+            f"/healthz under {HOLD} slowloris sockets: {len(latencies)} requests, worst {worst * 1000:.1f} ms"
         )
         assert worst < 1.0
     finally:
