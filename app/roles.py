@@ -168,7 +168,7 @@ def serve_web(parts: Parts, actors: Actors, threads: int = 8) -> Any:
         queue_depths=lambda: {q: queue_depth(parts.broker, q) for q in (CHECK_QUEUE, ALERT_QUEUE)},
         scheduler=lambda: parts.scheduler,
     )
-    public = PublicOptions(registry=parts.metrics, pipeline=pipeline)
+    public = PublicOptions(registry=parts.metrics, pipeline=pipeline, base_url=parts.settings.base_url or "")
     app = create_app(
         parts.store, parts.catalog, broker_ok=lambda: broker_ok(parts.broker), push=push, public=public
     )

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
+from falcon.testing import TestClient
 
+from app.catalog import Catalog
 from app.controller.status import with_push_token
+from app.http.app import create_app
 from app.http.badges import render_badge
+from app.http.cache import RenderCache
+from app.http.public import PublicOptions
 from app.http.security import HEADERS, redact_path
-from tests.http.conftest import Site
+from app.store import Store
+from tests.http.conftest import MANIFESTS, Site, seed_folder
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -106,3 +113,48 @@ def test_logs_never_hold_a_push_token() -> None:
     assert redact_path("/api/push/tok3n-value/fail") == "/api/push/***/fail"
     assert redact_path("/api/push/tok3n-value") == "/api/push/***"
     assert redact_path("/api/v1/monitors") == "/api/v1/monitors"
+
+
+def test_the_feed_never_takes_links_from_the_host_header(lite: Site) -> None:
+    r = lite.client.simulate_get("/status/shop/feed.atom", headers={"Host": "evil.example"})
+    assert r.status_code == 200 and "evil.example" not in r.text
+    again = lite.client.simulate_get("/status/shop/feed.atom")  # what the cache now holds for everyone
+    assert "evil.example" not in again.text
+    assert 'href="/status/shop"' in again.text
+
+
+def test_feed_links_come_from_the_configured_base_url(store: Store, tmp_path: Path) -> None:
+    seed_folder(
+        store,
+        tmp_path / "m",
+        MANIFESTS.format(active_start="2024-01-01T00:00:00Z", upcoming_start="2024-01-02T00:00:00Z"),
+    )
+    app = create_app(
+        store,
+        Catalog(store),
+        public=PublicOptions(cache=RenderCache(ttl=0), base_url="https://status.example.com"),
+    )
+    r = TestClient(app).simulate_get("/status/shop/feed.atom", headers={"Host": "evil.example"})
+    assert 'href="https://status.example.com/status/shop"' in r.text and "evil.example" not in r.text
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/", 200),
+        ("/feed.atom", 200),
+        ("/status/shop", 200),
+        ("/api/v1/status/shop", 200),
+        ("/badge/shop/search/status.svg", 200),
+        ("/badge/ops/billing/uptime.svg", 200),
+        ("/badge/shop/internal-db/status.svg", 404),
+        ("/api/v1/monitors", 404),
+        ("/api/v1/resources", 404),
+        ("/metrics", 404),
+        ("/readyz", 404),
+        ("/status/other", 404),
+    ],
+)
+def test_a_custom_domain_serves_its_page_and_assets_only(lite: Site, path: str, status: int) -> None:
+    r = lite.client.simulate_get(path, headers={"Host": "status.shop.example"})
+    assert r.status_code == status, path
