@@ -10,11 +10,34 @@ from __future__ import annotations
 import enum
 import json
 import logging
+import re
 import sys
 from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MASK = "***"
+# scheme://userinfo@ : the userinfo (user, password, or a token used as the user) is a credential.
+URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://)[^\s/?#@\"'<>]+@")
+
+
+def redact(text: str) -> str:
+    """`text` with the userinfo of every URL in it masked (app.resources.credentials builds on this)."""
+    return URL_USERINFO.sub(rf"\1{MASK}@", text) if "@" in text else text
+
+
+class RedactingFilter(logging.Filter):
+    """On the log handler: no line, traceback included, carries a URL's user:password."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg, record.args = redact(message), None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
 
 
 class LogFormat(enum.StrEnum):
@@ -130,8 +153,8 @@ class _JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
+        if record.exc_info or record.exc_text:
+            out["exc"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(out)
 
 
@@ -141,6 +164,7 @@ def configure_logging(settings: Settings) -> None:
         handler.setFormatter(_JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app.controller.references import check_all
 from app.controller.status import object_status, with_push_token
+from app.resources.credentials import warnings_of
 from app.resources.loader import FolderSnapshot, SecretStore, folder_fingerprint, load_folder
 from app.resources.registry import KINDS, folder_uid
 from app.store import ResourceRecord, Store
@@ -92,8 +93,18 @@ class FolderController:
         if current is None:
             return
         has_spec = current.spec is not None
+        warnings = warnings_of(rec.spec) if rec.spec else []
+        for w in warnings:
+            log.warning("manifest warning: %s %s/%s: %s", rec.kind, rec.namespace, rec.name, w)
         status = object_status(
-            current.status, rec.kind, rec.spec, current.generation, problems, missing or [], has_spec
+            current.status,
+            rec.kind,
+            rec.spec,
+            current.generation,
+            problems,
+            missing or [],
+            has_spec,
+            warnings,
         )
         self.store.resources.set_status(rec.uid, with_push_token(status, rec.kind, current.spec))
 

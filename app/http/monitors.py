@@ -19,6 +19,7 @@ from app.http.errors import bad_request, int_param
 from app.http.reads import certificate, uptime_json, uptime_windows
 from app.http.selectors import SelectorError, parse_selector
 from app.model import State, utc_now
+from app.resources.credentials import redact, redact_value
 from app.resources.monitor import MonitorType
 from app.store import StateView, Store
 from app.store.timeutil import iso
@@ -34,7 +35,7 @@ def monitor_json(m: MonitorEntry, st: StateView | None) -> dict[str, Any]:
         "namespace": m.namespace,
         "name": m.name,
         "type": m.spec.type.value,
-        "target": m.spec.target(),
+        "target": redact(m.spec.target()),
         "enabled": m.spec.enabled,
         "interval": m.spec.interval,
         "description": m.spec.description,
@@ -132,7 +133,7 @@ class MonitorDetail:
         now = self.clock()
         st = self.store.rollups.states([m.uid]).get(m.uid)
         out = monitor_json(m, st)
-        out["spec"] = m.spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+        out["spec"] = redact_value(m.spec.model_dump(mode="json", by_alias=True, exclude_none=True))
         out["heartbeats"] = [h.to_json() for h in self.store.checks.heartbeats(m.uid, 20)]
         per_window = uptime_windows(self.store, [m.uid], WINDOWS, now)
         out["uptime"] = {w: uptime_json(per_window[w][m.uid]) for w in WINDOWS}

@@ -13,6 +13,7 @@ from typing import Any
 import falcon
 
 from app.http.errors import bad_request
+from app.resources.credentials import redact_value
 from app.resources.registry import KINDS
 from app.store import ResourceRecord, Store
 
@@ -43,7 +44,7 @@ def resource_json(r: ResourceRecord) -> dict[str, Any]:
         "generation": r.generation,
         "labels": r.labels,
         "valid": r.valid,
-        "spec": r.spec,
+        "spec": redact_value(r.spec),
         "status": readable_status(r.status),
         "source": r.source or None,
         "owner": r.owner,
