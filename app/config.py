@@ -20,11 +20,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 MASK = "***"
 # scheme://userinfo@ : the userinfo (user, password, or a token used as the user) is a credential.
 URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://)[^\s/?#@\"'<>]+@")
+# user:password@host without a scheme, as in a URL's netloc quoted in a message.
+_NETLOC_USERINFO = re.compile(r"(?<![\w.%+-])[\w.%+-]+:[^\s/?#@\"'<>]+@(?=[\w\[])")
 
 
 def redact(text: str) -> str:
     """`text` with the userinfo of every URL in it masked (app.resources.credentials builds on this)."""
-    return URL_USERINFO.sub(rf"\1{MASK}@", text) if "@" in text else text
+    if "@" not in text:
+        return text
+    return _NETLOC_USERINFO.sub(f"{MASK}@", URL_USERINFO.sub(rf"\1{MASK}@", text))
 
 
 class RedactingFilter(logging.Filter):
