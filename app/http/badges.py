@@ -176,7 +176,7 @@ class Badges:
         self.cache.get(f"{req.path}?{req.query_string}", build).write(req, resp, self.max_age)
 
     def _window(self, req: falcon.Request) -> str:
-        window = req.get_param("window") or "24h"
+        window = req.get_param("window", default="24h")
         if window not in WINDOWS:
             raise bad_request("window", f"must be one of {', '.join(WINDOWS)}")
         return window

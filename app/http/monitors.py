@@ -81,13 +81,13 @@ def time_param(req: falcon.Request, name: str) -> datetime | None:
 
 
 def _choice(req: falcon.Request, name: str, allowed: list[str], upper: bool = False) -> str | None:
+    """One of `allowed`, as written or (for `upper`) all in lower case: `state=down` reads well in a URL."""
     raw = req.get_param(name)
-    if not raw:
+    if raw is None:
         return None
-    value = raw.upper() if upper else raw.lower()
-    if value not in allowed:
-        raise bad_request(name, f"must be one of {', '.join(allowed)}, got {raw!r}")
-    return value
+    if raw in allowed or (upper and raw.islower() and raw.upper() in allowed):
+        return raw.upper() if upper else raw
+    raise bad_request(name, f"must be one of {', '.join(allowed)}, got {raw[:60]!r}")
 
 
 class MonitorList:
@@ -149,9 +149,9 @@ class MonitorHeartbeats(MonitorDetail):
         limit = int_param(req, "limit", 50, 1, 1000) or 50
         before = int_param(req, "before", None, 1, 2**62)
         since, until = time_param(req, "since"), time_param(req, "until")
-        if since and until and since >= until:
-            raise bad_request("until", "must be after since")
-        rows = self.store.heartbeat_pages.page(m.uid, limit, before, since, until)
+        # An empty span (until at or before since) is a valid question with no heartbeats in it.
+        empty = since is not None and until is not None and since >= until
+        rows = [] if empty else self.store.heartbeat_pages.page(m.uid, limit, before, since, until)
         next_before = rows[-1].id if len(rows) == limit else None
         resp.media = {"items": [h.to_json() for h in rows], "next": next_before}
 
@@ -161,7 +161,7 @@ class MonitorUptime(MonitorDetail):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, namespace: str, name: str) -> None:
         m = self.find(namespace, name)
-        window = req.get_param("window") or "24h"
+        window = req.get_param("window", default="24h")
         try:
             length = parse_window(window)
         except ValueError as exc:

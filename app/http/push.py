@@ -102,21 +102,25 @@ class TokenIndex:
             return uid
 
 
-_DECIMAL = re.compile(r"[0-9]{1,7}(\.[0-9]{1,6})?")
-_EXIT_CODE = re.compile(r"[0-9]{1,3}")
+# Milliseconds from 0 to 3600000, ASCII digits, at most 6 decimals; published in the OpenAPI document.
+PING_PATTERN = r"^(([0-9]{1,6}|[1-2][0-9]{6}|3[0-5][0-9]{5})(\.[0-9]{1,6})?|3600000)$"
+# start, fail, or an exit code 0-255 without leading zeros.
+ACTION_PATTERN = r"^(start|fail|[0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$"
+_DECIMAL = re.compile(PING_PATTERN)
+_ACTION = re.compile(ACTION_PATTERN)
 MAX_DEPTH = 4  # {"status": ..., "msg": ..., "ping": ...} is one level; anything deeper is not ours
 
 
 def parse_ping(raw: Any) -> float | None:
     """Milliseconds, 0-3600000: a JSON number or ASCII decimal text; NaN, infinities and "２４" are not."""
-    if raw is None or raw == "":
+    if raw is None:
         return None
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise ValueError("ping must be a number of milliseconds")
     if isinstance(raw, str):
-        if not _DECIMAL.fullmatch(raw):
+        if not _DECIMAL.search(raw):
             raise ValueError("ping must be milliseconds written with ASCII digits, e.g. 120 or 12.5")
-        raw = float(raw)
+        raw = float(raw.rstrip("\n"))
     ping = float(raw)
     if not math.isfinite(ping) or not 0 <= ping <= 3_600_000:
         raise ValueError("ping must be milliseconds between 0 and 3600000")
@@ -145,19 +149,20 @@ def parse_push(action: str | None, params: dict[str, Any]) -> tuple[str, bool, s
     raw_msg = params.get("msg")
     msg = (raw_msg if isinstance(raw_msg, str) else "")[:500]
     ping = parse_ping(params.get("ping"))
+    status = params.get("status", "up")
+    if status not in ("up", "down"):
+        raise ValueError("status must be up or down")
+    if action is not None and action.endswith("\n"):
+        action = action[:-1]  # as the published pattern reads it (`$` also matches before a final newline)
     if action == "start":
         return "start", True, msg, ping
     if action == "fail":
         return "result", False, msg or "the job reported a failure", ping
     if action is not None:
-        if not _EXIT_CODE.fullmatch(action) or int(action) > 255:
-            raise ValueError(f"unknown push action {action!r}; use start, fail or an exit code 0-255")
-        code = int(action)
+        if not _ACTION.search(action):
+            raise ValueError(f"unknown push action {action[:40]!r}; use start, fail or an exit code 0-255")
+        code = int(action.rstrip("\n"))
         return "result", code == 0, msg or ("exit code 0" if code == 0 else f"exit code {code}"), ping
-    raw_status = params.get("status") or "up"
-    status = raw_status.lower() if isinstance(raw_status, str) else ""
-    if status not in ("up", "down"):
-        raise ValueError("status must be up or down")
     return (
         "result",
         status == "up",

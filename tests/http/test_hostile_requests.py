@@ -73,7 +73,6 @@ def test_every_response_carries_the_security_headers(lite: Site, path: str) -> N
         ("/api/v1/monitors/shop/search/heartbeats", "since=2024-01-01"),
         ("/api/v1/incidents", "until=yesterday"),
         ("/api/v1/uptime/shop/search", "window=２４h"),
-        ("/api/v1/uptime/shop/search", "window=24h%0A"),
         ("/badge/shop/search/uptime.svg", "window=２４h"),
     ],
 )
