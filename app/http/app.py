@@ -47,7 +47,8 @@ def create_app(
     push: PushEndpoint | None = None,
     public: PublicOptions | None = None,
 ) -> falcon.App:
-    app = falcon.App(middleware=[SecurityHeaders(), BodyLimit()])
+    app = falcon.App()
+    app.add_middleware([SecurityHeaders(), BodyLimit()])
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(serialize_error)
     app.add_error_handler(Exception, handle_unexpected)
