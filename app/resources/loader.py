@@ -129,7 +129,8 @@ def load_folder(root: str | os.PathLike[str], default_namespace: str = "default"
         for index, doc in docs:
             source = f"{rel}#{index}" if len(docs) > 1 else rel
             if isinstance(doc, dict) and doc.get("kind") == "Secret" and doc.get("apiVersion") == "v1":
-                meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+                raw_meta = doc.get("metadata")
+                meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
                 ns = str(meta.get("namespace") or default_namespace)
                 try:
                     snap.secrets[(ns, str(meta.get("name")))] = _secret_data(doc)
