@@ -12,12 +12,11 @@ from typing import Any
 import falcon
 
 from app import __version__
-from app.http.alerts import EVENTS
+from app.http.alerts import EVENTS, STATUSES, TRANSITION_STATUSES
 from app.http.push import ACTION_PATTERN, PING_PATTERN
 from app.http.selectors import SELECTOR_PATTERN
 from app.model import State
 from app.resources.monitor import MonitorType
-from app.store.deliveries import STATUSES
 from app.uptime import WINDOWS
 from app.uptime.sla import WINDOW_PATTERN
 
@@ -125,6 +124,11 @@ SCHEMAS: dict[str, Schema] = {
         "id": {"type": "integer"}, "openedAt": {"type": "string", "format": "date-time"},
         "closedAt": {"type": ["string", "null"], "format": "date-time"}, "open": {"type": "boolean"},
         "durationSeconds": _NULLABLE_NUM, "failure": {"type": ["string", "null"]}}},
+    "Transition": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "from": {"type": ["string", "null"]}, "to": {"type": "string"},
+        "at": {"type": "string", "format": "date-time"}, "event": {"type": ["string", "null"]},
+        "incidentId": {"type": ["integer", "null"]}, "status": {"type": "string"},
+        "attempts": {"type": "integer"}, "note": {"type": ["string", "null"]}, "monitor": _OBJ}},
     "Delivery": {"type": "object", "properties": {
         "id": {"type": "integer"}, "event": {"type": "string"}, "status": {"type": "string"},
         "attempts": {"type": "integer"}, "monitor": _OBJ, "provider": _OBJ}, "additionalProperties": True},
@@ -208,6 +212,11 @@ PATHS: dict[str, Schema] = {
     "/api/v1/incidents": {"get": _json("incidents, newest first", _list_of("Incident", _NEXT), [
         _query("namespace", "monitors of this namespace"), _query("monitor", "monitor name"),
         _query("open", "true or false", BOOL), *_PAGING])},
+    "/api/v1/transitions": {"get": _json("state changes and how the alert path handled each, newest first",
+                                         _list_of("Transition", _NEXT), [
+        _query("namespace", "monitors of this namespace"), _query("monitor", "monitor name"),
+        _query("status", "how the alert path handled it",
+               {"type": "string", "enum": list(TRANSITION_STATUSES)}), LIMIT, BEFORE])},
     "/api/v1/deliveries": {"get": _json("notification deliveries (sent, failed, suppressed with a reason)",
                                         _list_of("Delivery", _NEXT), [
         _query("namespace", "monitors of this namespace"), _query("monitor", "monitor name"),
