@@ -70,6 +70,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     roles.folder_secrets_loop(parts, stop)
     roles.build_actors(parts)
     workers = roles.start_workers(parts, args.threads or settings.worker_threads)
+    roles.serve_role_metrics(parts)
     log.info("worker %s: consuming checks and alerts", parts.identity)
     stop.wait()
     for w in workers:
@@ -86,6 +87,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     stop = roles.wait_for_signal()
     actors = roles.build_actors(parts)
     sched, elector = roles.start_scheduler(parts, actors, elected=True)
+    roles.serve_role_metrics(parts)
     log.info("scheduler %s: waiting for the lease", parts.identity)
     stop.wait()
     if elector:
@@ -105,6 +107,7 @@ def cmd_controller(args: argparse.Namespace) -> int:
         raise ConfigError("KUBEKUMA_MANIFESTS / --manifests: the folder controller needs a manifests folder "
                           "(or run in a cluster, or pass --kubernetes)")  # fmt: skip
     parts = roles.build_parts(settings, kubernetes=kubernetes)
+    roles.serve_role_metrics(parts)
     stop = roles.wait_for_signal()
     kube = roles.kube_controller(parts)
     if kube is not None:
@@ -154,6 +157,30 @@ def cmd_validate(args: argparse.Namespace) -> int:
     nprob = sum(len(p.problems) for p in snap.problems)
     print(f"{'invalid' if nprob else 'valid'}: {summary}; {nprob} problem(s)", file=sys.stderr)
     return 1 if nprob else 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from app.importers import gatus, kuma
+
+    source = Path(args.path)
+    if not source.is_file():
+        print(f"{source}: no such file", file=sys.stderr)
+        return 2
+    convert = kuma.convert if args.tool == "uptime-kuma" else gatus.convert
+    try:
+        bundle = convert(source, args.namespace)
+    except (ValueError, OSError) as exc:  # unreadable JSON/YAML or database
+        print(f"{source}: cannot read it: {exc}", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    for path in bundle.write(out):
+        print(f"wrote {path}")
+    report = out / "IMPORT-REPORT.md"
+    counts = f"{len(bundle.documents)} objects, {len(bundle.secrets)} Secrets"
+    print(f"{counts}; {len(bundle.unmapped)} setting(s) not carried over (see {report}):")
+    for line in bundle.unmapped:
+        print(f"  - {line}")
+    return 0
 
 
 def cmd_crds(args: argparse.Namespace) -> int:
@@ -240,6 +267,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--out", help="folder to write one YAML file per kind into; default: print to stdout")
     sp.set_defaults(fn=cmd_crds)
+
+    sp = sub.add_parser(
+        "import",
+        help="turn an Uptime Kuma database or backup, or a Gatus configuration, into manifests",
+        description="Write Monitors, NotificationProviders (with Secrets), NotificationPolicies, StatusPages "
+        "and MaintenanceWindows to OUT, and list every setting that could not be carried over.",
+    )
+    sp.add_argument("tool", choices=["uptime-kuma", "gatus"], help="where the configuration comes from")
+    sp.add_argument("path", help="uptime-kuma: kuma.db or a 1.x backup .json; gatus: config.yaml")
+    sp.add_argument("--out", default="imported", help="folder to write into (default: ./imported)")
+    sp.add_argument("--namespace", default="default", help="namespace of the written objects")
+    sp.set_defaults(fn=cmd_import)
     return p
 
 

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     )
     manifests: str | None = Field(None, description="folder of YAML manifests (folder mode)")
     listen: str = Field("127.0.0.1:8080", description="HOST:PORT the web role listens on")
+    metrics_listen: str | None = Field(
+        None,
+        description="HOST:PORT where worker, scheduler and controller serve /metrics; unset = not served "
+        "(the web role serves /metrics on its own listen address)",
+    )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: LogFormat = Field(LogFormat.TEXT, description="text or json")
     worker_threads: int = Field(8, ge=1, le=512, description="check threads per worker process")
@@ -96,6 +101,11 @@ class Settings(BaseSettings):
         if not v.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return v
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _metrics_listen(cls, v: str | None) -> str | None:
+        return None if v in (None, "") else cls._listen(v)
 
     @field_validator("listen")
     @classmethod

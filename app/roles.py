@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dramatiq
+import prometheus_client
 import redis
 import waitress
 from dramatiq.brokers.redis import RedisBroker
@@ -51,7 +52,7 @@ from app.coord import (
 )  # fmt: skip
 from app.coord.lease import Lease
 from app.http.app import create_app
-from app.http.metrics import PipelineSources, WorkerMetrics
+from app.http.metrics import PipelineCollector, PipelineSources, WorkerMetrics
 from app.http.public import PublicOptions
 from app.http.push import PushEndpoint
 from app.http.security import SERVER_LIMITS
@@ -200,6 +201,23 @@ def serve_web(parts: Parts, actors: Actors, threads: int = 8) -> Any:
         **SERVER_LIMITS,
     )
     return server
+
+
+def serve_role_metrics(parts: Parts) -> int | None:
+    """Serve this process's registry on KUBEKUMA_METRICS_LISTEN (worker, scheduler, controller).
+
+    Scaled out, each role counts its own figures (checks run, drift, reconciles) in its own
+    process; this gives Prometheus a port per pod to scrape them. The port, or None if unset.
+    """
+    listen = parts.settings.metrics_listen
+    if not listen:
+        return None
+    parts.metrics.register(PipelineCollector(PipelineSources(scheduler=lambda: parts.scheduler)))
+    host, _, port = listen.rpartition(":")
+    server, _thread = prometheus_client.start_http_server(int(port), host.strip("[]"), registry=parts.metrics)
+    actual = int(server.server_address[1])
+    log.info("metrics on http://%s:%d/metrics", host, actual)
+    return actual
 
 
 def wait_for_signal() -> threading.Event:

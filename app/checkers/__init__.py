@@ -5,7 +5,26 @@ from __future__ import annotations
 import logging
 
 # Importing a checker module registers it.
-from app.checkers import dns, http, kubernetes, ping, push, steam, tcp, tls, websocket  # noqa: F401
+from app.checkers import (  # noqa: F401
+    amqp,
+    dns,
+    group,
+    grpc,
+    http,
+    kubernetes,
+    mqtt,
+    mysql,
+    nats,
+    ping,
+    postgres,
+    push,
+    redis,
+    smtp,
+    steam,
+    tcp,
+    tls,
+    websocket,
+)
 from app.checkers.base import REGISTRY, CheckContext, Checker
 from app.model import CheckResult, FailureClass
 from app.resources.credentials import redact, redact_value

@@ -9,6 +9,7 @@ session share its connection pools but never each other's cookies.
 from __future__ import annotations
 
 import ssl
+import time
 import warnings
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import InsecureRequestWarning
 
-from app.checkers import certs, tlsclient
+from app.checkers import certs, timing, tlsclient
 from app.checkers.base import CheckContext, register
 from app.checkers.content import json_query_failure, keyword_failure
 from app.checkers.deadline import Deadline, DeadlineExceeded, call_within
@@ -61,6 +62,30 @@ class Seen:
     redirects: int = 0
     url: str = ""
     headers_ms: float | None = None
+    setup_ms: dict[str, float] = field(default_factory=dict)  # dns, connect, tls of new connections
+    first_byte_ms: float | None = None  # of the last hop: request sent to headers read
+    reused: bool = False
+
+    def note_hop(self, setup: dict[str, float] | None, sent: float, answered: float) -> None:
+        waited = (answered - sent) * 1000
+        if setup is None:
+            self.reused = True
+        else:
+            for phase, ms in setup.items():
+                self.setup_ms[phase] = round(self.setup_ms.get(phase, 0.0) + ms, 2)
+            waited -= sum(setup.values())
+        self.first_byte_ms = round(max(0.0, waited), 2)
+
+    def timing(self, total_ms: float) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            **self.setup_ms,
+            "firstByteMs": self.first_byte_ms,
+            "headersMs": self.headers_ms,
+        }
+        out["totalMs"] = total_ms
+        if self.reused and not self.setup_ms:
+            out["reusedConnection"] = True
+        return out
 
 
 def _outgoing(s: HttpSpec, ctx: CheckContext) -> Outgoing:
@@ -126,6 +151,7 @@ def _send(
         cert = (out.files["cert"], out.files["key"]) if "key" in out.files else out.files["cert"]
     left = deadline.remaining()
     adapter = session.get_adapter(url)
+    timing.install(adapter)
     resp = adapter.send(
         prepared, stream=True, timeout=(left, left), verify=verify, cert=cert, proxies=proxies
     )
@@ -165,7 +191,9 @@ def _exchange(
     jar = RequestsCookieJar()
     while True:
         seen.url = url
+        sent = time.perf_counter()
         resp = _send(session, s, out, url, method, with_body, with_auth, jar, deadline)
+        seen.note_hop(timing.setup_of(resp.raw), sent, time.perf_counter())
         try:
             _record_cert(resp, seen, s, ctx)
             target = session.get_redirect_target(resp) if resp.status_code in _REDIRECTS else None
@@ -217,8 +245,9 @@ def _judge(
         "url": seen.url,
         "redirects": seen.redirects,
         "bodyBytes": len(body),
-        "timing": {"headersMs": seen.headers_ms, "totalMs": latency},
+        "timing": seen.timing(latency),
     }
+    timing.HTTP_PHASES.observe({**details["timing"], "totalMs": latency})
     if truncated:
         details["bodyTruncated"] = True
     if seen.cert is not None:

@@ -11,6 +11,7 @@ from app.http.alerts import register as register_alerts
 from app.http.errors import handle_unexpected, serialize_error
 from app.http.monitors import MonitorDetail, MonitorHeartbeats, MonitorList
 from app.http.pages import Dashboard
+from app.http.probe import Probe
 from app.http.public import PublicOptions
 from app.http.public import register as register_public
 from app.http.push import PushEndpoint
@@ -58,6 +59,7 @@ def create_app(
     app.add_route("/api/v1/monitors/{namespace}/{name}", MonitorDetail(store, catalog))
     app.add_route("/api/v1/monitors/{namespace}/{name}/heartbeats", MonitorHeartbeats(store, catalog))
     app.add_route("/", Dashboard(store, catalog))
+    app.add_route("/probe", Probe(store, catalog))
     if push is not None:
         register_push(app, push)
     register_public(app, store, catalog, public)

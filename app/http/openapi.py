@@ -59,6 +59,7 @@ LIMIT = _query("limit", "1-1000, default 50", {"type": "integer", "minimum": 1, 
 BEFORE = _query("before", "the `next` of the previous page",
                 {"type": "integer", "minimum": 1, "maximum": 2**62})  # fmt: skip
 BOOL = {"type": "string", "enum": ["true", "false"]}
+MONITOR_REF: Schema = {"type": "string", "pattern": "^[^/]+/.+$"}
 
 
 def _json(summary: str, schema: Schema, params: list[Schema] | None = None, errors: bool = True,
@@ -194,6 +195,13 @@ PATHS: dict[str, Schema] = {
         "503": {"description": "the database or the broker does not answer",
                 "content": {"application/json": {"schema": _OBJ}}}} | NOT_MODIFIED}},
     "/metrics": {"get": _media("Prometheus metrics", "text/plain", tags=("ops",), not_found=None)},
+    "/probe": {"get": _media(
+        "one monitor's last check in the blackbox exporter's format (probe_success, probe_duration_seconds, "
+        "probe_ssl_earliest_cert_expiry); never runs a check", "text/plain", [
+            _query("monitor", "namespace/name of the monitor", MONITOR_REF) | {"required": True},
+            _query("target", "namespace/name; stands in for monitor when that is absent (blackbox-style "
+                             "relabelling sends only target)", MONITOR_REF)],
+        tags=("ops",), bad_request=True)},
     "/api/v1/openapi.json": {"get": _json("this document", _OBJ, errors=False)},
     "/api/v1/monitors": {"get": _json("monitors with their current state", _list_of("Monitor"), [
         _query("namespace", "only this namespace"),
@@ -243,6 +251,9 @@ PATHS: dict[str, Schema] = {
     "/api/push/{token}": {"get": _PUSH, "post": _PUSH, "head": _PUSH},
     "/api/push/{token}/{action}": {"get": _PUSH_ACTION, "post": _PUSH_ACTION, "head": _PUSH_ACTION},
 }  # fmt: skip
+
+
+PATHS["/probe"]["get"]["responses"]["400"] = ERRORS["400"]
 
 
 def document() -> Schema:

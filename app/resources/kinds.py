@@ -44,7 +44,7 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 ProviderType = Literal[
     "slack", "discord", "telegram", "smtp", "webhook", "gotify", "pushover", "apprise",
-    "teams", "mattermost", "googlechat", "matrix", "ntfy", "pagerduty", "opsgenie",
+    "teams", "mattermost", "googlechat", "matrix", "ntfy", "pagerduty", "opsgenie", "alertmanager",
 ]  # fmt: skip
 PROVIDER_TYPES: tuple[str, ...] = get_args(ProviderType)
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from app.resources import groups
 from app.resources.bounded import ManifestTooLarge, read_documents
 from app.resources.common import SecretKeyRef
 from app.resources.registry import Problem, Resource, ResourceError, expand_monitor_set, parse_resource
@@ -169,7 +170,30 @@ def load_folder(root: str | os.PathLike[str], default_namespace: str = "default"
                         snap.resources.append(child)
             except ResourceError as exc:
                 snap.problems.append(LoadProblem(source, exc.kind, exc.name, exc.namespace, exc.problems))
+    _refuse_group_cycles(snap)
     return snap
+
+
+def _refuse_group_cycles(snap: FolderSnapshot) -> None:
+    """Group monitors that follow each other in a circle are problems, not resources."""
+    monitors = [r for r in snap.resources if r.kind == "Monitor"]
+    loops = groups.cycles([groups.view(r.namespace, r.name, r.labels, r.raw_spec) for r in monitors])
+    refused: set[tuple[str, str]] = set()
+    for loop in loops:
+        for r in monitors:
+            if (
+                r.spec.type == "group"
+                and (r.namespace, r.name) in loop
+                and (r.namespace, r.name) not in refused
+            ):
+                refused.add((r.namespace, r.name))
+                why = f"groups follow each other in a circle: {groups.describe_cycle(loop)}"
+                snap.problems.append(
+                    LoadProblem(r.source, r.kind, r.name, r.namespace, [Problem("spec.group", why)])
+                )
+    snap.resources = [
+        r for r in snap.resources if r.kind != "Monitor" or (r.namespace, r.name) not in refused
+    ]
 
 
 class SecretError(Exception):

@@ -260,7 +260,7 @@ class AlertPromise(RuleBasedStateMachine):
 
 
 AlertPromise.TestCase.settings = settings(
-    max_examples=200,
+    max_examples=30,
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
