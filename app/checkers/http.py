@@ -23,12 +23,12 @@ from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import InsecureRequestWarning
 
-from app.checkers import certs, timing, tlsclient
+from app.checkers import certs, sockets, timing, tlsclient
 from app.checkers.base import CheckContext, register
 from app.checkers.content import json_query_failure, keyword_failure
 from app.checkers.deadline import Deadline, DeadlineExceeded, call_within
 from app.checkers.errors import CheckFailed, classify
-from app.checkers.sockets import SocketTracker, ensure_tracked, tracking
+from app.checkers.sockets import SocketTracker, tracking
 from app.checkers.values import optional_secret, pairs, secret
 from app.model import CheckResult, FailureClass
 from app.resources.monitor import HttpSpec, MonitorSpec, MonitorType
@@ -151,7 +151,7 @@ def _send(
         cert = (out.files["cert"], out.files["key"]) if "key" in out.files else out.files["cert"]
     left = deadline.remaining()
     adapter = session.get_adapter(url)
-    timing.install(adapter)
+    sockets.install(adapter)  # timed connections whose sockets the check can shut at its deadline
     resp = adapter.send(
         prepared, stream=True, timeout=(left, left), verify=verify, cert=cert, proxies=proxies
     )
@@ -330,7 +330,6 @@ def _check(s: HttpSpec, ctx: CheckContext, deadline: Deadline) -> CheckResult:
             session = ctx.session
             if session is None:
                 session = stack.enter_context(requests.Session())
-            ensure_tracked(session)
             return _exchange(s, ctx, session, out, seen, deadline)
         except CheckFailed as failed:
             return failed.result(deadline.elapsed_ms())

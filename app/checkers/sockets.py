@@ -4,8 +4,9 @@
 blocked in `recv` for as long as a server drips a byte before every socket timeout: one
 thread and one socket leaked per check, for as long as the server likes. So every socket a
 check's HTTP requests use is registered with the check's `SocketTracker` (through the
-connection classes of `TrackedAdapter`), and the tracker shuts them down when the check
-times out, which wakes the blocked `recv` at once and lets the thread end.
+connection classes `install` puts on the adapter, which also keep timing.py's phase
+timings), and the tracker shuts them down when the check times out, which wakes the
+blocked `recv` at once and lets the thread end.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from app.checkers.timing import (
+    TimedHTTPConnection,
+    TimedHTTPConnectionPool,
+    TimedHTTPSConnection,
+    TimedHTTPSConnectionPool,
+)
 
 _current = threading.local()
 
@@ -79,32 +83,27 @@ class _Tracked:
         return super().getresponse(*args, **kwargs)  # type: ignore[misc]
 
 
-class _TrackedHTTPConnection(_Tracked, HTTPConnection):
+class _TrackedHTTPConnection(_Tracked, TimedHTTPConnection):
     pass
 
 
-class _TrackedHTTPSConnection(_Tracked, HTTPSConnection):
+class _TrackedHTTPSConnection(_Tracked, TimedHTTPSConnection):
     pass
 
 
-class _TrackedHTTPPool(HTTPConnectionPool):
+class _TrackedHTTPPool(TimedHTTPConnectionPool):
     ConnectionCls = _TrackedHTTPConnection
 
 
-class _TrackedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _TrackedHTTPSConnection
+class _TrackedHTTPSPool(TimedHTTPSConnectionPool):
+    ConnectionCls = _TrackedHTTPSConnection  # type: ignore[assignment]
 
 
-class TrackedAdapter(HTTPAdapter):
-    """requests' adapter whose connections register their sockets with the current check's tracker."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _TrackedHTTPPool, "https": _TrackedHTTPSPool}
+POOL_CLASSES = {"http": _TrackedHTTPPool, "https": _TrackedHTTPSPool}
 
 
-def ensure_tracked(session: Any) -> None:
-    """Mount TrackedAdapter on a session once (sessions live per worker thread)."""
-    if not isinstance(session.get_adapter("http://x/"), TrackedAdapter):
-        session.mount("http://", TrackedAdapter())
-        session.mount("https://", TrackedAdapter())
+def install(adapter: Any) -> None:
+    """Make a requests adapter's new pools use tracked (and timed, app/checkers/timing.py) connections."""
+    manager = getattr(adapter, "poolmanager", None)
+    if manager is not None and manager.pool_classes_by_scheme is not POOL_CLASSES:
+        manager.pool_classes_by_scheme = POOL_CLASSES
