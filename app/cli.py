@@ -137,6 +137,7 @@ def cmd_controller(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from app.controller.references import folder_references
+    from app.resources.credentials import warnings_of
     from app.resources.loader import SecretStore, load_folder
 
     root = Path(args.dir)
@@ -150,6 +151,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for problem in problems:
         for line in problem.lines():
             print(line)
+    for r in snap.resources:
+        for w in warnings_of(r.raw_spec):
+            print(f"{r.source}: {r.kind} {r.namespace + '/' if r.namespace else ''}{r.name}: warning: {w}")
     kinds: dict[str, int] = {}
     for r in snap.resources:
         kinds[r.kind] = kinds.get(r.kind, 0) + 1

@@ -118,6 +118,25 @@ def test_validate_checks_every_reference_the_controller_checks(
         store.close()
 
 
+def test_validate_warns_of_literal_credentials_and_refuses_alias_bombs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "m.yaml").write_text(
+        "apiVersion: kubekuma.io/v1alpha1\nkind: Monitor\nmetadata: {name: api, namespace: shop}\n"
+        "spec: {type: http, http: {url: 'https://bob:hunter2@api.example/'}}\n"
+    )
+    assert main(["validate", str(tmp_path)]) == 0  # a warning, not a problem
+    out = capsys.readouterr().out
+    assert "m.yaml: Monitor shop/api: warning: spec.http.url: a URL with user information" in out
+    assert "hunter2" not in out
+    bomb = "a: &a [x,x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n" for p, n in zip("abcdef", "bcdefg", strict=True)
+    )
+    (tmp_path / "bomb.yaml").write_text(bomb)
+    assert main(["validate", str(tmp_path)]) == 1
+    assert "bomb.yaml: ? ?: a document expands to more than 200000 YAML nodes" in capsys.readouterr().out
+
+
 def test_validate_missing_folder(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "/nonexistent/kk"]) == 2
     assert "no such file or folder" in capsys.readouterr().err

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from app.controller.references import folder_references
 from app.controller.status import object_status, with_push_token
+from app.resources.credentials import warnings_of
 from app.resources.loader import FolderSnapshot, SecretStore, folder_fingerprint, load_folder
-from app.resources.registry import folder_uid
+from app.resources.registry import KINDS, folder_uid
 from app.store import ResourceRecord, Store
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,8 @@ def records_from(snap: FolderSnapshot) -> tuple[list[ResourceRecord], dict[str, 
         ))  # fmt: skip
     seen = {r.uid for r in records}
     for p in snap.problems:
-        if not p.kind or not p.name:
-            continue  # not even identifiable: reported by `validate` and in the log
+        if p.kind not in KINDS or not p.name:
+            continue  # unknown kind or no name: a problem of its file, reported by `validate` and in the log
         uid = folder_uid(p.kind, p.namespace, p.name)
         if uid in seen:
             continue
@@ -89,8 +90,18 @@ class FolderController:
         if current is None:
             return
         has_spec = current.spec is not None
+        warnings = warnings_of(rec.spec) if rec.spec else []
+        for w in warnings:
+            log.warning("manifest warning: %s %s/%s: %s", rec.kind, rec.namespace, rec.name, w)
         status = object_status(
-            current.status, rec.kind, rec.spec, current.generation, problems, missing or [], has_spec
+            current.status,
+            rec.kind,
+            rec.spec,
+            current.generation,
+            problems,
+            missing or [],
+            has_spec,
+            warnings,
         )
         self.store.resources.set_status(rec.uid, with_push_token(status, rec.kind, current.spec))
 

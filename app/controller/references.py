@@ -89,7 +89,8 @@ def missing_references(
 ) -> list[Problem]:
     """Every reference of one object that points at nothing, as (field, reason) problems.
 
-    `env:` references are left to the worker, whose environment is the one that counts.
+    An `env:` reference is a problem when the SecretStore refuses that variable (all of them in
+    Kubernetes mode); whether an allowed one is set is left to the worker, whose environment counts.
     """
     problems = [
         Problem(r.field, f"{r} not found")
@@ -103,7 +104,11 @@ def missing_references(
             ref = SecretKeyRef.model_validate(raw)
         except ValidationError:
             continue  # the schema check reports it
-        if ref.env or not ref.name:
+        if ref.env:
+            if (refusal := secrets.env_refusal(ref.env)) is not None:
+                problems.append(Problem(f"{path}.env", refusal))
+            continue
+        if not ref.name:
             continue
         try:
             secrets.get(ref, namespace)

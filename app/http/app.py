@@ -16,6 +16,7 @@ from app.http.public import PublicOptions
 from app.http.public import register as register_public
 from app.http.push import PushEndpoint
 from app.http.push import register as register_push
+from app.http.security import BodyLimit, SecurityHeaders
 from app.store import Store
 
 
@@ -48,6 +49,7 @@ def create_app(
     public: PublicOptions | None = None,
 ) -> falcon.App:
     app = falcon.App()
+    app.add_middleware([SecurityHeaders(), BodyLimit()])
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(serialize_error)
     app.add_error_handler(Exception, handle_unexpected)

@@ -159,7 +159,8 @@ def test_heartbeats_page_by_time_and_cursor(site: Site) -> None:
         "/api/v1/monitors/shop/search/heartbeats",
         params={"since": now.isoformat(), "until": since.isoformat()},
     )
-    assert order.status_code == 400 and "after since" in order.json["error"]["description"]
+    # Each time is valid on its own; the span between them is empty, and so is the answer.
+    assert order.status_code == 200 and order.json["items"] == []
 
 
 @pytest.mark.parametrize(

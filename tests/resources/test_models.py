@@ -697,7 +697,8 @@ BAD: list[Any] = [
             "startsAt": "2024-01-01T00:00:00Z",
             "endsAt": "2024-01-02T00:00:00Z",
         },
-        "spec.matchers[1]: bad regular expression: missing ), unterminated subpattern",
+        "spec.matchers[1]: bad regular expression (missing ): (crit); "
+        "RE2 syntax, without backreferences or lookaround",
         id="silence-bad-regex",
     ),
     pytest.param(
