@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 from pathlib import Path
 
 from app import __version__
-from app.config import ConfigError, Settings, configure_logging, load_settings
+from app.config import ConfigError, Settings, configure_logging, load_settings, names_list
 
 log = logging.getLogger("kubekuma")
 
@@ -146,8 +147,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 2
     snap = load_folder(root, args.namespace)
     # The references the running controller checks, with its code: providers, monitors, Secrets.
-    # `env:` Secret references are the worker's environment's business, not this shell's.
-    problems = snap.problems + folder_references(snap, SecretStore(snap.secrets, environ={}))
+    # An `env:` reference is held to the running process's allowance (KUBEKUMA_ALLOWED_ENV); whether
+    # the variable is set is the worker's environment's business, not this shell's.
+    allowed = names_list(os.environ.get("KUBEKUMA_ALLOWED_ENV", ""))
+    present = {n: "set where KubeKuma runs" for n in allowed}
+    secrets = SecretStore(snap.secrets, environ=present, allowed_env=allowed)
+    problems = snap.problems + folder_references(snap, secrets)
     for problem in problems:
         for line in problem.lines():
             print(line)
@@ -184,6 +189,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(f"{counts}; {len(bundle.unmapped)} setting(s) not carried over (see {report}):")
     for line in bundle.unmapped:
         print(f"  - {line}")
+    if bundle.environment:
+        names = ",".join(sorted(bundle.environment))
+        print(f"credentials read from the environment: set KUBEKUMA_ALLOWED_ENV={names}")
     return 0
 
 
