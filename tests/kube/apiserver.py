@@ -61,6 +61,9 @@ def route(path: str) -> tuple[Kind, str | None, str | None, str]:
     else:
         raise ApiError(404, "NotFound", f"the server could not find the requested resource ({path})")
     namespace = None
+    if group == "" and rest[:1] == ["namespaces"] and (len(rest) <= 2 or rest[2] in ("status", "finalize")):
+        kind = RESOURCES[("", "v1", "namespaces")]
+        return kind, None, rest[1] if len(rest) > 1 else None, rest[2] if len(rest) > 2 else ""
     if (
         len(rest) >= 2
         and rest[0] == "namespaces"
@@ -167,7 +170,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._json(200, listed)
             if method == "GET":
                 with api.cond:
-                    obj = copy.deepcopy(api._current(kind, ns, name))
+                    obj = copy.deepcopy(api._current(kind, ns, name, implicit=True))
                 if table:
                     return self._json(200, discovery.table(kind, [obj], {"resourceVersion": str(api.rv)}))
                 return self._json(200, obj)

@@ -43,7 +43,14 @@ RESOURCES: dict[tuple[str, str, str], Kind] = {
         Kind("", "v1", "secrets", "Secret"),
         Kind("", "v1", "namespaces", "Namespace", namespaced=False, short_names=("ns",)),
         Kind("", "v1", "events", "Event", short_names=("ev",)),
+        Kind("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",)),
         Kind("coordination.k8s.io", "v1", "leases", "Lease"),
+        Kind("rbac.authorization.k8s.io", "v1", "roles", "Role"),
+        Kind("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
+        Kind("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False),
+        Kind(
+            "rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", namespaced=False
+        ),
         Kind(
             "apiextensions.k8s.io",
             "v1",
@@ -260,8 +267,16 @@ class FakeKube:
             self._emit(kind, ns, "ADDED", body)
             return copy.deepcopy(body)
 
-    def _current(self, kind: Kind, namespace: str, name: str) -> dict[str, Any]:
+    def _current(self, kind: Kind, namespace: str, name: str, implicit: bool = False) -> dict[str, Any]:
         obj = self.objects.get((kind, namespace if kind.namespaced else "", name))
+        if obj is None and implicit and kind.plural == "namespaces":
+            # every namespace exists (the double does not make tests create them first)
+            return {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": name},
+                "status": {"phase": "Active"},
+            }
         if obj is None:
             raise ApiError(404, "NotFound", f'{kind.plural}.{kind.group} "{name}" not found')
         return obj
@@ -430,6 +445,8 @@ class FakeKube:
         try:
             for obj in initial:
                 yield {"type": "ADDED", "object": obj}
+            if query.get("sendInitialEvents") in ("true", "1", "True"):  # a streaming list (WatchList)
+                yield self._bookmark(kind, last, {"k8s.io/initial-events-end": "true"})
             next_bookmark = time.monotonic() + self.bookmark_interval
             while True:
                 gone, batch = False, []
@@ -459,17 +476,20 @@ class FakeKube:
                     yield {"type": e.type, "object": e.obj}
                 if bookmarks and time.monotonic() >= next_bookmark:
                     next_bookmark = time.monotonic() + self.bookmark_interval
-                    yield {
-                        "type": "BOOKMARK",
-                        "object": {
-                            "kind": kind.kind,
-                            "apiVersion": kind.api_version,
-                            "metadata": {"resourceVersion": str(last)},
-                        },
-                    }
+                    yield self._bookmark(kind, last)
         finally:
             with self.cond:
                 self.watches.remove(state)
+
+    @staticmethod
+    def _bookmark(kind: Kind, rv: int, annotations: dict[str, str] | None = None) -> dict[str, Any]:
+        meta: dict[str, Any] = {"resourceVersion": str(rv)}
+        if annotations:
+            meta["annotations"] = annotations
+        return {
+            "type": "BOOKMARK",
+            "object": {"kind": kind.kind, "apiVersion": kind.api_version, "metadata": meta},
+        }
 
     def _gone(self, rv: int) -> dict[str, Any]:
         err = ApiError(410, "Expired", f"too old resource version: {rv} ({self.compacted_rv})")
