@@ -41,6 +41,7 @@ bench: $(STAMP) services
 
 crds: $(STAMP)
 	$(BIN)/kubekuma crds --out crds
+	$(BIN)/kubekuma crds --out chart/files/crds
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache kubekuma.db*
