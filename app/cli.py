@@ -10,6 +10,7 @@ from pathlib import Path
 
 from app import __version__
 from app.config import ConfigError, Settings, configure_logging, load_settings
+from app.probe import start_heartbeat
 
 log = logging.getLogger("kubekuma")
 
@@ -67,6 +68,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     configure_logging(settings)
     parts = roles.build_parts(settings)
     stop = roles.wait_for_signal()
+    start_heartbeat("worker", stop)
     roles.folder_secrets_loop(parts, stop)
     roles.build_actors(parts)
     workers = roles.start_workers(parts, args.threads or settings.worker_threads)
@@ -84,6 +86,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     configure_logging(settings)
     parts = roles.build_parts(settings)
     stop = roles.wait_for_signal()
+    start_heartbeat("scheduler", stop)
     actors = roles.build_actors(parts)
     sched, elector = roles.start_scheduler(parts, actors, elected=True)
     log.info("scheduler %s: waiting for the lease", parts.identity)
@@ -106,6 +109,7 @@ def cmd_controller(args: argparse.Namespace) -> int:
                           "(or run in a cluster, or pass --kubernetes)")  # fmt: skip
     parts = roles.build_parts(settings, kubernetes=kubernetes)
     stop = roles.wait_for_signal()
+    start_heartbeat("controller", stop)
     kube = roles.kube_controller(parts)
     if kube is not None:
         kube.start()

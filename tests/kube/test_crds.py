@@ -1,4 +1,4 @@
-"""The CRDs in crds/ and chart/files/crds/ are what the models generate, and as structural as the API demands."""
+"""The CRDs in crds/ and chart/files/crds/ are what the models generate, as structural as the API demands."""
 
 from __future__ import annotations
 
