@@ -5,7 +5,8 @@ events in order, so the cache never sees two writers. It keeps every watched obj
 memory, validates it (`parse_resource`), expands MonitorSets inline, checks references,
 and writes the resource cache: one full `sync` once every kind has been listed (and
 after a relist), `upsert`/`delete` per event after that. A status-only event (our own
-write echoed back) costs a dict update. Status goes out through the `StatusWriter`:
+write echoed back) costs a dict update. Invalid specs, missing references and failed
+deliveries become Kubernetes Events (events.py). Status goes out through the `StatusWriter`:
 conditions on every change, a monitor's live state (state, latency, uptime, certificate
 expiry) on a state change and otherwise at most every `status_interval` seconds, under a
 global ceiling of `writes_per_second`.
@@ -21,7 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from app.controller.kube.entries import Entry, evaluate, same_content
-from app.controller.kube.events import EventRecorder, Involved
+from app.controller.kube.events import EventRecorder, Involved, condition_event
 from app.controller.kube.live import live_fields, uptime_fields
 from app.controller.kube.watch import Backoff, KindWatcher, WatchEvent
 from app.controller.kube.writer import StatusWriter, Target, short, shows
@@ -310,15 +311,11 @@ class KubeController:
         return Involved(entry.kind, meta.get("namespace") or "", meta.get("name") or "", entry.uid, entry.rv)
 
     def _events(self, entry: Entry) -> None:
-        """Events when an object turns invalid, misses a reference, or is valid again after a warning."""
-        if entry.problems:
-            self.recorder.record(self._involved(entry), "Warning", "InvalidSpec", "; ".join(entry.problems))
-        elif entry.missing:
-            message = "waiting for " + "; ".join(entry.missing)
-            self.recorder.record(self._involved(entry), "Warning", "ReferenceNotFound", message)
-        elif self.recorder.warned(entry.uid):
-            message = f"generation {entry.generation} is valid"
-            self.recorder.record(self._involved(entry), "Normal", "Valid", message)
+        said = condition_event(
+            entry.problems, entry.missing, self.recorder.warned(entry.uid), entry.generation
+        )
+        if said is not None:
+            self.recorder.record(self._involved(entry), *said)
 
     def _live_uids(self) -> set[str]:
         return {r.uid for e in self.entries.values() for r in e.records}

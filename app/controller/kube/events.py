@@ -67,6 +67,19 @@ def event_body(
     }
 
 
+def condition_event(
+    problems: list[str], missing: list[str], warned: bool, generation: int
+) -> tuple[str, str, str] | None:
+    """(type, reason, message) of the event an object's validation calls for, if any (pure)."""
+    if problems:
+        return "Warning", "InvalidSpec", "; ".join(problems)
+    if missing:
+        return "Warning", "ReferenceNotFound", "waiting for " + "; ".join(missing)
+    if warned:
+        return "Normal", "Valid", f"generation {generation} is valid"
+    return None
+
+
 class EventRecorder:
     def __init__(self, api: Any, instance: str = "", capacity: int = 1000) -> None:
         from kubernetes import client

@@ -6,6 +6,12 @@ same uid twice before it is written is one write; urgent wants (conditions, a st
 change) jump the queue ahead of routine ones (latency, uptime); a want whose fields the
 object already shows, or that repeats our own write the watch has not echoed yet, is
 dropped. The spec is never written.
+
+Each patch carries the resourceVersion it was based on and keeps the conditions other
+writers put on the object (conditions are a map list keyed by type); a 409 re-reads the
+object and tries again. A write that keeps failing waits 1 s, 2 s, 4 s ... up to a minute
+between tries, without holding a writer thread, and logs one short line (the HTTP status,
+never the response body) on the first failure and about once per minute after.
 """
 
 from __future__ import annotations
