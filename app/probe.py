@@ -9,7 +9,6 @@ has `/healthz` and `/readyz` instead.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import threading
@@ -28,8 +27,10 @@ def fresh(path: Path, max_age: float, now: float) -> bool:
         return False
 
 
-def start_heartbeat(role: str, stop: threading.Event, every: float = 5.0) -> threading.Thread:
-    path = alive_file(role)
+def start_heartbeat(
+    role: str, stop: threading.Event, every: float = 5.0, path: Path | None = None
+) -> threading.Thread:
+    path = path or alive_file(role)
 
     def beat() -> None:
         while not stop.is_set():
@@ -56,4 +57,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    os._exit(main())
+    raise SystemExit(main())
