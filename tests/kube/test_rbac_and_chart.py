@@ -46,6 +46,7 @@ def test_every_call_is_granted_and_every_grant_is_used(apiserver, kube, start_co
         monitor("web", http={"url": "http://127.0.0.1:9/", "bearerTokenSecretRef": {"name": "token"}}),
     )
     wait_for("status", lambda: (api.get("monitors", "shop", "web") or {}).get("status"))
+    wait_for("the ReferenceNotFound event", lambda: api.list("events", "shop"))
     lease = KubeLease(kube, "kubekuma", "kubekuma-controller", "me", 1.0)
     lease.try_acquire_or_renew()
     lease.try_acquire_or_renew()
