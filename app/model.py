@@ -48,6 +48,30 @@ class FailureClass(enum.StrEnum):
     ERROR = "error"
 
 
+class TransitionStatus(enum.StrEnum):
+    """Where a state change stands on its way to the alert path."""
+
+    PENDING = "pending"  # recorded, not yet handled (or being handled: see its claim)
+    HANDLED = "handled"  # routed: its deliveries exist
+    SUPERSEDED = "superseded"  # the monitor moved on before it was handled; nothing stale was sent
+    FAILED = "failed"  # gave up after its attempts; the note says why
+
+
+class DeliveryStatus(enum.StrEnum):
+    """One message to one provider."""
+
+    PENDING = "pending"  # waiting for its (next) attempt
+    SENDING = "sending"  # an attempt is under way (claimed)
+    SENT = "sent"
+    FAILED = "failed"  # a permanent error, or out of attempts
+    SUPPRESSED = "suppressed"  # muted on purpose: silence, maintenance, flapping, nothing to recover from
+    SUPERSEDED = "superseded"  # stale before it could go: its incident had recovered
+
+    @property
+    def final(self) -> bool:
+        return self not in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+
+
 @dataclass(slots=True)
 class CheckResult:
     """What one check saw. `ok` is before upside-down inversion; the state machine applies it."""

@@ -11,7 +11,6 @@ import logging
 import signal
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dramatiq
@@ -22,14 +21,34 @@ from prometheus_client import CollectorRegistry
 
 from app.actors import Actors, Runtime, register_actors
 from app.actors.alerts import register_alert_actors
-from app.actors.broker import ALERT_QUEUE, CHECK_QUEUE, broker_ok, make_broker, queue_depth
+from app.actors.broker import (
+    ALERT_QUEUE,
+    CHECK_QUEUE,
+    QUEUES,
+    TRANSITION_QUEUE,
+    broker_ok,
+    make_broker,
+    queue_depth,
+)
 from app.actors.checks import guard_ttl
+from app.actors.periodic import periodic_jobs
 from app.actors.runtime import default_identity
 from app.catalog import Catalog
 from app.config import Settings
 from app.controller.folder import FolderController, FolderSecrets
 from app.controller.kube.runtime import ElectedController, KubeParts
-from app.coord import Elector, InflightGuard, LocalGuard, LocalLease, RedisGuard, RedisLease
+from app.coord import (
+    Elector,
+    InflightGuard,
+    Liveness,
+    LocalGuard,
+    LocalLease,
+    LocalLiveness,
+    RedisGuard,
+    RedisLease,
+    RedisLiveness,
+    start_beating,
+)  # fmt: skip
 from app.coord.lease import Lease
 from app.http.app import create_app
 from app.http.metrics import PipelineSources, WorkerMetrics
@@ -38,7 +57,6 @@ from app.http.push import PushEndpoint
 from app.resources.loader import SecretStore
 from app.scheduler import MonitorScheduler
 from app.store import Store
-from app.uptime.retention import heartbeat_retention, retention_plan
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +72,7 @@ class Parts:
     broker: dramatiq.Broker
     guard: InflightGuard
     identity: str
+    liveness: Liveness
     redis: redis.Redis | None = None
     # This process's Prometheus registry: web, worker and scheduler figures meet here when embedded.
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
@@ -74,12 +93,16 @@ def build_parts(settings: Settings, kubernetes: bool = False) -> Parts:
     store = Store(settings.database_url)
     broker = make_broker(settings.redis_url, settings.redis_namespace)
     client = broker.client if isinstance(broker, RedisBroker) else None
+    ns = settings.redis_namespace
+    liveness: Liveness = RedisLiveness(client, f"{ns}:") if client is not None else LocalLiveness()
     guard: InflightGuard = (
-        RedisGuard(client, f"{settings.redis_namespace}:inflight:") if client is not None else LocalGuard()
+        RedisGuard(client, f"{ns}:inflight:", liveness) if client is not None else LocalGuard()
     )
     identity = settings.instance_id or default_identity()
     secrets = kube.secrets() if kube is not None else SecretStore()
-    return Parts(settings, store, Catalog(store), secrets, broker, guard, identity, client, kube=kube)
+    return Parts(
+        settings, store, Catalog(store), secrets, broker, guard, identity, liveness, client, kube=kube
+    )
 
 
 def build_actors(parts: Parts) -> Actors:
@@ -90,12 +113,13 @@ def build_actors(parts: Parts) -> Actors:
         guard=parts.guard,
         identity=parts.identity,
         kube=parts.kube.api if parts.kube is not None else None,
+        liveness=parts.liveness,
     )
     alerts = register_alert_actors(parts.broker, rt)
     rt.in_maintenance = alerts.in_maintenance
     actors = register_actors(parts.broker, rt, hooks=[alerts.on_transition])
     actors.extra.update(deliver=alerts.deliver, probe_provider=alerts.probe_provider)
-    actors.periodic.extend(alerts.periodic_jobs())
+    actors.periodic.extend(periodic_jobs(actors, alerts))
     return actors
 
 
@@ -106,42 +130,36 @@ class _SecondWorkerFilter(logging.Filter):
         return "middleware of the same type twice" not in record.getMessage()
 
 
-def start_workers(parts: Parts, threads: int) -> list[dramatiq.Worker]:
-    """Checks and alerts get separate thread pools: a slow provider never delays a check."""
+def start_workers(parts: Parts, threads: int, stop: threading.Event | None = None) -> list[dramatiq.Worker]:
+    """Checks, transitions and deliveries get separate thread pools: a slow provider delays neither a
+    check nor incident news. The process beats its liveness while the workers run."""
     logging.getLogger("dramatiq.broker").addFilter(_SecondWorkerFilter())
     for name in ("dramatiq.broker.RedisBroker", "dramatiq.broker.StubBroker"):
         logging.getLogger(name).addFilter(_SecondWorkerFilter())
     parts.broker.add_middleware(WorkerMetrics(parts.metrics))
+    start_beating(parts.liveness, parts.identity, stop or threading.Event())
     workers = [
         dramatiq.Worker(parts.broker, queues={CHECK_QUEUE}, worker_threads=threads, worker_timeout=100),
+        dramatiq.Worker(parts.broker, queues={TRANSITION_QUEUE}, worker_threads=2, worker_timeout=100),
         dramatiq.Worker(
             parts.broker, queues={ALERT_QUEUE}, worker_threads=max(2, threads // 4), worker_timeout=100
         ),
     ]
     for w in workers:
+        w.queue_prefetch = w.worker_threads  # fewer messages stranded with a worker that dies
         w.start()
     return workers
 
 
 def start_scheduler(parts: Parts, actors: Actors, elected: bool) -> tuple[MonitorScheduler, Elector | None]:
-    def sweep() -> None:
-        """Re-send transitions a worker committed but never finished (it died in between)."""
-        cutoff = datetime.now(UTC) - timedelta(seconds=60)
-        for tid in parts.store.incidents.unhandled_transitions(cutoff):
-            actors.handle_transition.send(tid)
-
-    def prune() -> None:
-        keep = heartbeat_retention(parts.store.resources.list(kind="KubeKumaSettings"))
-        plan = retention_plan(datetime.now(UTC), keep)
-        parts.store.checks.prune_heartbeats(plan.heartbeats)
-        parts.store.rollups.prune(plan.rollups)
-
     sched = MonitorScheduler(
         parts.catalog,
-        enqueue=lambda uid, gen, planned, timeout: actors.enqueue_check(uid, gen, planned, timeout),
+        enqueue=lambda uid, gen, planned, timeout, token: actors.enqueue_check(
+            uid, gen, planned, timeout, token=token
+        ),
         guard=parts.guard,
         guard_ttl=guard_ttl,
-        periodic=[("sweep-transitions", 30.0, sweep), ("prune-heartbeats", 3600.0, prune), *actors.periodic],
+        periodic=actors.periodic,
     )
     parts.scheduler = sched
     if not elected:
@@ -164,7 +182,7 @@ def serve_web(parts: Parts, actors: Actors, threads: int = 8) -> Any:
         in_maintenance=rt.in_maintenance,
     )
     pipeline = PipelineSources(
-        queue_depths=lambda: {q: queue_depth(parts.broker, q) for q in (CHECK_QUEUE, ALERT_QUEUE)},
+        queue_depths=lambda: {q: queue_depth(parts.broker, q) for q in QUEUES},
         scheduler=lambda: parts.scheduler,
     )
     public = PublicOptions(registry=parts.metrics, pipeline=pipeline)

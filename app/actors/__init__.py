@@ -1,8 +1,9 @@
 """Dramatiq actors, declared on a given broker with a given Runtime (no global state).
 
-`check_monitor` runs on the `checks` queue with no retries and a time limit just above
-the check's timeout; `handle_transition` runs on the `alerts` queue with bounded retries,
-so a slow alert path never holds up checks.
+`check_monitor` runs on the `checks` queue with no retries and a time limit that covers
+the check and the database retries after it; `handle_transition` runs on its own
+`transitions` queue with bounded retries, so neither slow checks nor a hanging provider
+(whose deliveries wait on `alerts`) hold up incident news.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Any
 import dramatiq
 
 from app.actors import checks, transitions
-from app.actors.broker import ALERT_QUEUE, CHECK_QUEUE
+from app.actors.broker import CHECK_QUEUE, TRANSITION_QUEUE
+from app.actors.checks import time_limit_s
 from app.actors.runtime import Runtime
-from app.actors.transitions import TransitionHook
+from app.actors.transitions import Busy, TransitionHook
 
 
 @dataclass
@@ -31,11 +33,12 @@ class Actors:
     periodic: list[tuple[str, float, Callable[[], Any]]] = field(default_factory=list)
 
     def enqueue_check(
-        self, uid: str, generation: int, scheduled_at: float, timeout: float, delay_s: float = 0
-    ) -> None:
+        self, uid: str, generation: int, scheduled_at: float, timeout: float, delay_s: float = 0,
+        token: str | None = None,
+    ) -> None:  # fmt: skip
         self.check_monitor.send_with_options(
-            args=(uid, generation, scheduled_at),
-            time_limit=int((timeout + 5) * 1000),
+            args=(uid, generation, scheduled_at, token),
+            time_limit=int(time_limit_s(timeout) * 1000),
             delay=int(delay_s * 1000) if delay_s else None,
         )
 
@@ -46,13 +49,13 @@ def register_actors(
     hook_list: list[TransitionHook] = list(hooks or [])
     holder: dict[str, Actors] = {}
 
-    def _check(uid: str, generation: int, scheduled_at: float) -> None:
+    def _check(uid: str, generation: int, scheduled_at: float, token: str | None = None) -> None:
         acts = holder["a"]
 
-        def retry_later(u: str, gen: int, wait: float) -> None:
+        def retry_later(u: str, gen: int, wait: float, tok: str | None) -> None:
             entry = rt.catalog.monitor(u)
             timeout = entry.spec.timeout if entry else 10.0
-            acts.enqueue_check(u, gen, rt.clock().timestamp() + wait, timeout, delay_s=wait)
+            acts.enqueue_check(u, gen, rt.clock().timestamp() + wait, timeout, delay_s=wait, token=tok)
 
         checks.check_monitor(
             rt,
@@ -61,27 +64,31 @@ def register_actors(
             scheduled_at,
             on_transition=lambda tid: acts.handle_transition.send(tid),
             retry_later=retry_later,
+            token=token,
         )
 
     def _transition(transition_id: int) -> None:
-        transitions.handle_transition(rt, transition_id, hook_list)
+        try:
+            transitions.handle_transition(rt, transition_id, hook_list)
+        except Busy:  # an earlier one of the same monitor is in hand: look again in a moment
+            holder["a"].handle_transition.send_with_options(args=(transition_id,), delay=300)
 
     check_actor = dramatiq.actor(
         actor_name="check_monitor",
         queue_name=CHECK_QUEUE,
         broker=broker,
         max_retries=0,
-        time_limit=320_000,
+        time_limit=int(time_limit_s(300) * 1000),  # each message sets its own; this is the cap
         max_age=3_600_000,
     )(_check)
     transition_actor = dramatiq.actor(
         actor_name="handle_transition",
-        queue_name=ALERT_QUEUE,
+        queue_name=TRANSITION_QUEUE,
         broker=broker,
-        max_retries=8,
+        max_retries=transitions.MAX_ATTEMPTS,
         min_backoff=500,
-        max_backoff=60_000,
-        time_limit=120_000,
+        max_backoff=15_000,
+        time_limit=20_000,
     )(_transition)
     acts = Actors(broker, rt, check_actor, transition_actor, hook_list)
     holder["a"] = acts

@@ -1,9 +1,11 @@
 """check_monitor: run one check, record it, and chain on only when the state changed.
 
-One message per scheduled check. The actor loads the monitor, runs its checker, lets the
-pure `next_state` decide, and writes heartbeat, state, rollups and (on a change) the
-transition row in one transaction. While PENDING it schedules its own retry after
-`retryInterval`, holding the in-flight guard so the regular schedule does not double up.
+One message per scheduled check, carrying the in-flight guard's token. The actor re-arms
+the guard with it (a message that waited past its mark finds a newer token and skips),
+loads the monitor, runs its checker, lets the pure `next_state` decide, and writes
+heartbeat, state, incident, rollups and (on a change) the transition row in one
+transaction. While PENDING it schedules its own retry after `retryInterval`, handing the
+mark back to the queue so the regular schedule does not double up.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from app.store import Recorded
 log = logging.getLogger(__name__)
 
 GUARD_MARGIN_S = 10.0
-RECORD_DEADLINE_S = 60.0
+RECORD_DEADLINE_S = 60.0  # how long a database outage may hold one result before it is dropped
 
 
 def guard_ttl(timeout: float) -> float:
@@ -31,9 +33,15 @@ def guard_ttl(timeout: float) -> float:
     return timeout + GUARD_MARGIN_S
 
 
+def time_limit_s(timeout: float) -> float:
+    """The actor's time limit: the check, then the database retries, then a margin."""
+    return timeout + RECORD_DEADLINE_S + GUARD_MARGIN_S
+
+
 def record_with_retry(
-    rt: Runtime, uid: str, result: CheckResult, decide: Callable[..., Any], now: datetime
-) -> Recorded | None:
+    rt: Runtime, uid: str, result: CheckResult, decide: Callable[..., Any], now: datetime,
+    keepalive: Callable[[], object] = lambda: None,
+) -> Recorded | None:  # fmt: skip
     """A database outage makes the worker wait and retry (bounded), not drop the result."""
     delay, deadline = 0.2, time.monotonic() + RECORD_DEADLINE_S
     while True:
@@ -46,6 +54,10 @@ def record_with_retry(
             log.warning("recording a check of %s failed, retrying in %.1fs: %s", uid, delay, exc)
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
+            try:
+                keepalive()  # still ours: the mark must outlive the outage
+            except Exception:
+                pass
 
 
 def check_monitor(
@@ -54,12 +66,23 @@ def check_monitor(
     generation: int,
     scheduled_at: float,
     on_transition: Callable[[int], object],
-    retry_later: Callable[[str, int, float], None],
+    retry_later: Callable[[str, int, float, str | None], None],
+    token: str | None = None,
 ) -> str | None:
-    """Returns the new state (for tests and logs), or None when the monitor is gone or disabled."""
+    """Returns the new state (for tests and logs), or None when nothing was recorded."""
     entry = rt.catalog.monitor(uid)
+    timeout = entry.spec.timeout if entry is not None else 10.0
+    guard = rt.guard
+
+    def release() -> None:
+        if token is not None:
+            guard.release(uid, token)
+
+    if token is not None and not guard.rearm(uid, token, guard_ttl(timeout), rt.identity):
+        log.debug("check of %s skipped: a newer one holds the monitor", uid)
+        return None
     if entry is None or not entry.spec.enabled:
-        rt.guard.release(uid)
+        release()
         return None
     spec = entry.spec
     ctx = CheckContext(
@@ -74,7 +97,7 @@ def check_monitor(
     )
     result = run_check(spec, ctx)
     if result.details.get("noop"):  # a push monitor whose deadline has not passed
-        rt.guard.release(uid)
+        release()
         return None
     now = rt.clock()
     maintenance = rt.in_maintenance(entry, now)
@@ -83,19 +106,30 @@ def check_monitor(
     def decide(prev: MonitorSnapshot | None) -> Any:
         return next_state(prev, result, policy, maintenance, now)
 
-    recorded = record_with_retry(rt, uid, result, decide, now)
+    def keepalive() -> None:
+        if token is not None:
+            guard.extend(uid, token, guard_ttl(timeout) + 5.0)
+
+    recorded = record_with_retry(rt, uid, result, decide, now, keepalive)
     if recorded is None:
-        rt.guard.release(uid)
+        release()
         return None
     state = recorded.decision.snapshot.state
     if recorded.transition_id is not None:
-        on_transition(recorded.transition_id)
+        try:
+            on_transition(recorded.transition_id)
+        except Exception as exc:  # the transition sweeper sends it within seconds
+            log.warning("cannot enqueue transition %d of %s: %s", recorded.transition_id, entry.key, exc)
     if state == State.PENDING:
         wait = spec.effective_retry_interval
-        rt.guard.extend(uid, wait + guard_ttl(spec.timeout))
-        retry_later(uid, entry.generation, wait)
+        if token is not None:
+            guard.park(uid, token, wait + guard_ttl(spec.timeout))
+        try:
+            retry_later(uid, entry.generation, wait, token)
+        except Exception as exc:  # the mark expires and the schedule checks it again
+            log.warning("cannot schedule the retry of %s: %s", entry.key, exc)
     else:
-        rt.guard.release(uid)
+        release()
     lag = now.timestamp() - scheduled_at if scheduled_at else 0.0
     log.debug("checked %s: %s in %s ms (lag %.3fs)", entry.key, state, result.latency_ms, lag)
     return state.value

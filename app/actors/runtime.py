@@ -13,7 +13,7 @@ from typing import Any
 import requests
 
 from app.catalog import Catalog
-from app.coord import InflightGuard
+from app.coord import InflightGuard, Liveness, LocalLiveness
 from app.model import utc_now
 from app.resources.loader import SecretStore
 from app.store import Store
@@ -33,6 +33,7 @@ class Runtime:
     identity: str = field(default_factory=default_identity)
     kube: Any = None
     in_maintenance: Callable[[Any, datetime], bool] = lambda entry, now: False
+    liveness: Liveness = field(default_factory=LocalLiveness)
     _local: threading.local = field(default_factory=threading.local)
 
     def session(self) -> requests.Session:

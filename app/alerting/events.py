@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.model import State
-
 
 class EventKind(enum.StrEnum):
     DOWN = "down"
@@ -48,50 +46,36 @@ class AlertEvent:
     latency_ms: float | None = None
     incident_duration_s: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # daysLeft, expiresAt, issuer, flapPercent
+    incident_id: int | None = None  # for an incident's notices (down, up, reminder)
 
     @property
     def trigger(self) -> str:
         return TRIGGER[self.kind]
 
 
-def transition_kind(from_state: str | None, to_state: str) -> EventKind | None:
-    """Which state changes are news: entering DOWN, and leaving DOWN for UP.
-
-    PENDING is not news (retries exist to keep it quiet), nor is entering or leaving
-    MAINTENANCE (planned), nor a new monitor coming up.
-    """
-    if to_state == State.DOWN and from_state != State.DOWN:
-        return EventKind.DOWN
-    if to_state == State.UP and from_state == State.DOWN:
-        return EventKind.UP
-    return None
-
-
 def transition_event(
-    transition_id: int, monitor_uid: str, from_state: str | None, to_state: str, at: datetime,
-    reason: str, latency_ms: float | None = None, incident_id: int | None = None,
-    incident_duration_s: float | None = None,
+    monitor_uid: str, event: str | None, incident_id: int | None, from_state: str | None, to_state: str,
+    at: datetime, reason: str, latency_ms: float | None = None, incident_duration_s: float | None = None,
 ) -> AlertEvent | None:  # fmt: skip
-    """The event of a state change, keyed by its incident (so its UP can ask whether its DOWN went out)."""
-    kind = transition_kind(from_state, to_state)
-    if kind is None:
+    """The news of a state change: what the check did to the incident, not which states it joined.
+
+    An incident opening is a DOWN and its closing an UP; PENDING, MAINTENANCE and a monitor that
+    stays down through them are not news (the check that recorded the change decided which it
+    was, under the state row's lock). Keyed by the incident, so its UP can find its DOWN."""
+    if event not in (EventKind.DOWN, EventKind.UP) or incident_id is None:
         return None
-    key = incident_key(incident_id, kind) if incident_id is not None else f"t:{transition_id}"
-    return AlertEvent(kind, key, monitor_uid, at, to_state, from_state or "", reason, latency_ms,
-                      incident_duration_s)  # fmt: skip
+    kind = EventKind(event)
+    return AlertEvent(kind, incident_key(incident_id, kind), monitor_uid, at, to_state, from_state or "",
+                      reason, latency_ms, incident_duration_s, incident_id=incident_id)  # fmt: skip
 
 
 def incident_key(incident_id: int, kind: EventKind) -> str:
     return f"i:{incident_id}:{kind.value}"
 
 
-def reminder_prefix(incident_id: int) -> str:
-    return f"r:{incident_id}:"
-
-
 def reminder_key(incident_id: int, policy_uid: str, number: int) -> str:
     """Each policy reminds on its own schedule: the key names the policy and the reminder's number."""
-    return f"{reminder_prefix(incident_id)}{policy_uid[:36]}:{number}"
+    return f"r:{incident_id}:{policy_uid[:36]}:{number}"
 
 
 def reminder_number(opened_at: datetime, now: datetime, repeat_s: float) -> int:
@@ -114,7 +98,8 @@ def reminder_event(incident_id: int, monitor_uid: str, opened_at: datetime, reas
         return None
     key = reminder_key(incident_id, policy_uid, number)
     duration = (now - opened_at).total_seconds()
-    return AlertEvent(EventKind.REMINDER, key, monitor_uid, now, "DOWN", "DOWN", reason, None, duration)
+    return AlertEvent(EventKind.REMINDER, key, monitor_uid, now, "DOWN", "DOWN", reason, None, duration,
+                      incident_id=incident_id)  # fmt: skip
 
 
 def certificate_event(monitor_uid: str, state: str, cert: dict[str, Any], now: datetime) -> AlertEvent | None:
@@ -135,10 +120,3 @@ def flapping_event(started: bool, monitor_uid: str, episode: str, state: str, re
     kind = EventKind.FLAPPING if started else EventKind.FLAPPING_ENDED
     key = f"{'f' if started else 'fe'}:{monitor_uid}:{episode}"
     return AlertEvent(kind, key, monitor_uid, now, state, reason=reason, extra={"flapPercent": percent})
-
-
-def must_follow(event_key: str) -> str | None:
-    """The event that has to reach a provider first: an incident's UP waits while its DOWN is retried."""
-    if event_key.startswith("i:") and event_key.endswith(":up"):
-        return event_key[: -len("up")] + EventKind.DOWN.value
-    return None

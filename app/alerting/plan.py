@@ -42,7 +42,9 @@ def suppression(event: AlertEvent, monitor: MonitorLike, policy: PolicyView, pro
     if not provider.enabled:
         return f"provider {provider.key} is disabled"
     window = cfg.maintenance(monitor, now)
-    if window is not None:
+    if window is not None and event.kind != EventKind.UP:
+        # Planned work mutes news, but not the end of an outage people were told of before it
+        # (the sender still checks that the provider heard of the outage).
         return f"in maintenance window {window.key}"
     silence = cfg.silence(monitor, now)
     if silence is not None:

@@ -1,4 +1,5 @@
-"""/api/v1/incidents and /api/v1/deliveries: what went wrong, and who was told (or why not).
+"""/api/v1/incidents, /api/v1/transitions and /api/v1/deliveries: what went wrong, how the alert
+path handled it, and who was told (or why not).
 
 Both list newest first and page by id (`before` = the `next` of the previous page). Filters
 name monitors and providers the way manifests do (namespace and name); times are RFC 3339.
@@ -17,10 +18,11 @@ import falcon
 from app.catalog import Catalog
 from app.http.errors import bad_request, int_param
 from app.http.monitors import time_param
-from app.model import utc_now
+from app.model import DeliveryStatus, TransitionStatus, utc_now
 from app.store import Store
-from app.store.deliveries import STATUSES
 
+STATUSES = tuple(s.value for s in DeliveryStatus)
+TRANSITION_STATUSES = tuple(s.value for s in TransitionStatus)
 EVENTS = ("down", "up", "reminder", "flapping", "flappingEnded", "certificateExpiring")
 
 
@@ -75,6 +77,29 @@ class IncidentList:
         resp.media = {"items": items, "next": rows[-1].id if len(rows) == limit else None}
 
 
+class TransitionList:
+    """State changes and how the alert path handled each: `failed` and `superseded` say why."""
+
+    def __init__(self, store: Store, catalog: Catalog) -> None:
+        self.store, self.catalog = store, catalog
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        uids = _monitor_uids(req, self.catalog)
+        status = _choice(req, "status", TRANSITION_STATUSES)
+        limit = int_param(req, "limit", 50, 1, 1000) or 50
+        before = int_param(req, "before", None, 1, 2**62)
+        rows = self.store.transitions.list(uids, status, limit, before)
+        names = {m.uid: m for m in self.catalog.monitors()}
+        items = []
+        for t in rows:
+            out = t.to_json()
+            m = names.get(t.monitor_uid)
+            out["monitor"] = {"uid": t.monitor_uid, "namespace": m.namespace if m else None,
+                              "name": m.name if m else None}  # fmt: skip
+            items.append(out)
+        resp.media = {"items": items, "next": rows[-1].id if len(rows) == limit else None}
+
+
 class DeliveryList:
     def __init__(self, store: Store, catalog: Catalog) -> None:
         self.store, self.catalog = store, catalog
@@ -118,3 +143,4 @@ def register(
 ) -> None:
     app.add_route("/api/v1/incidents", IncidentList(store, catalog, clock))
     app.add_route("/api/v1/deliveries", DeliveryList(store, catalog))
+    app.add_route("/api/v1/transitions", TransitionList(store, catalog))

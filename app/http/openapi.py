@@ -100,6 +100,11 @@ SCHEMAS: dict[str, Schema] = {
         "id": {"type": "integer"}, "openedAt": {"type": "string", "format": "date-time"},
         "closedAt": {"type": ["string", "null"], "format": "date-time"}, "open": {"type": "boolean"},
         "durationSeconds": _NULLABLE_NUM, "failure": {"type": ["string", "null"]}}},
+    "Transition": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "from": {"type": ["string", "null"]}, "to": {"type": "string"},
+        "at": {"type": "string", "format": "date-time"}, "event": {"type": ["string", "null"]},
+        "incidentId": {"type": ["integer", "null"]}, "status": {"type": "string"},
+        "attempts": {"type": "integer"}, "note": {"type": ["string", "null"]}, "monitor": _OBJ}},
     "Delivery": {"type": "object", "properties": {
         "id": {"type": "integer"}, "event": {"type": "string"}, "status": {"type": "string"},
         "attempts": {"type": "integer"}, "monitor": _OBJ, "provider": _OBJ}, "additionalProperties": True},
@@ -177,11 +182,17 @@ PATHS: dict[str, Schema] = {
     "/api/v1/incidents": {"get": _json("incidents, newest first", _list_of("Incident", _NEXT), [
         _query("namespace", "monitors of this namespace"), _query("monitor", "monitor name"),
         _query("open", "true or false"), *_PAGING])},
+    "/api/v1/transitions": {"get": _json("state changes and how the alert path handled each, newest first",
+                                         _list_of("Transition", _NEXT), [
+        _query("namespace", "monitors of this namespace"), _query("monitor", "monitor name"),
+        _query("status", "pending, handled, superseded or failed"),
+        _query("limit", "1-1000, default 50", {"type": "integer"}),
+        _query("before", "the `next` of the previous page", {"type": "integer"})])},
     "/api/v1/deliveries": {"get": _json("notification deliveries (sent, failed, suppressed with a reason)",
                                         _list_of("Delivery", _NEXT), [
         _query("namespace", "monitors of this namespace"), _query("monitor", "monitor name"),
         _query("provider", "NAMESPACE/NAME or NAME of a NotificationProvider"),
-        _query("status", "pending, sending, sent, failed or suppressed"),
+        _query("status", "pending, sending, sent, failed, suppressed or superseded"),
         _query("event", "down, up, reminder, flapping, flappingEnded or certificateExpiring"), *_PAGING])},
     "/api/v1/uptime/{namespace}/{name}": {"get": _json(
         "uptime and mean latency over a window, from rollups", _ref("Uptime"), [NS, NAME, WINDOW])},

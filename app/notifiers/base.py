@@ -24,9 +24,13 @@ from app.resources.common import Duration, SecretKeyRef
 
 
 class NotifierError(Exception):
-    def __init__(self, message: str, permanent: bool = False) -> None:
+    """A failed send. `maybe_delivered`: the request went out but no clear answer came back (a read
+    timeout, a dropped connection), so the service may have taken the message."""
+
+    def __init__(self, message: str, permanent: bool = False, maybe_delivered: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.maybe_delivered = maybe_delivered
 
 
 class Secrets(Protocol):

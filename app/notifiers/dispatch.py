@@ -69,7 +69,7 @@ def probe(provider: ProviderView, ctx: NotifyContext) -> bool:
 def safe_error(exc: BaseException, ctx: NotifyContext) -> NotifierError:
     """Any exception as a NotifierError whose text carries no secret (a bug is treated as transient)."""
     if isinstance(exc, NotifierError):
-        return NotifierError(ctx.redact(str(exc)), exc.permanent)
+        return NotifierError(ctx.redact(str(exc)), exc.permanent, exc.maybe_delivered)
     return NotifierError(ctx.redact(f"internal error: {type(exc).__name__}: {exc}")[:500])
 
 

@@ -72,7 +72,7 @@ def _error(ctx: NotifyContext, s: SmtpSettings, exc: Exception) -> NotifierError
     if isinstance(exc, ssl.SSLCertVerificationError):
         return NotifierError(f"smtp: {where}: certificate not trusted ({exc.verify_message})", permanent=True)
     if isinstance(exc, TimeoutError):
-        return NotifierError(f"smtp: no answer from {where} within {s.timeout:g}s")
+        return NotifierError(f"smtp: no answer from {where} within {s.timeout:g}s", maybe_delivered=True)
     return NotifierError(f"smtp: {where}: {type(exc).__name__}: {ctx.redact(str(exc))[:200]}")
 
 

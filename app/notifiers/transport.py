@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from app.notifiers.base import NotifierError, NotifyContext
 
@@ -42,14 +43,25 @@ def request(
     try:
         resp = ctx.session.request(method, url, json=json, data=data, headers=headers, params=params,
                                    timeout=timeout, allow_redirects=False)  # fmt: skip
+    except requests.ConnectTimeout:
+        raise NotifierError(f"{what}: cannot connect to {where(url)} within {timeout:g}s") from None
     except requests.Timeout:
-        raise NotifierError(f"{what}: no answer from {where(url)} within {timeout:g}s") from None
-    except requests.ConnectionError:
-        raise NotifierError(f"{what}: cannot connect to {where(url)}") from None
+        raise NotifierError(f"{what}: no answer from {where(url)} within {timeout:g}s",
+                            maybe_delivered=True) from None  # fmt: skip
+    except requests.ConnectionError as exc:
+        if never_connected(exc):
+            raise NotifierError(f"{what}: cannot connect to {where(url)}") from None
+        raise NotifierError(f"{what}: {where(url)} dropped the connection", maybe_delivered=True) from None
     except requests.RequestException as exc:
         raise NotifierError(f"{what}: request to {where(url)} failed ({type(exc).__name__})") from None
     check(ctx, what, url, resp)
     return resp
+
+
+def never_connected(exc: requests.ConnectionError) -> bool:
+    """Refused, unresolvable or unreachable: the request never left, so the message surely did not arrive."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError | NameResolutionError)
 
 
 def check(ctx: NotifyContext, what: str, url: str, resp: requests.Response) -> None:

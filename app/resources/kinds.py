@@ -219,8 +219,9 @@ class ApiKeySpec(Model):
 
 class Retention(Model):
     heartbeats: Duration = 30 * 86400.0
-    incidents: Duration = 365 * 86400.0
+    incidents: Duration = Field(365 * 86400.0, description="closed incidents and their transitions")
     deliveries: Duration = 90 * 86400.0
+    audit: Duration = 365 * 86400.0
 
 
 class SchedulerSettings(Model):

@@ -27,7 +27,7 @@ from app.coord import InflightGuard
 log = logging.getLogger(__name__)
 
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
-Enqueue = Callable[[str, int, float, float], None]  # uid, generation, planned unix time, timeout
+Enqueue = Callable[[str, int, float, float, str], None]  # uid, generation, planned unix time, timeout, token
 
 
 def phase_offset(uid: str, interval: float) -> float:
@@ -46,6 +46,7 @@ def planned_time(uid: str, interval: float, now: float) -> float:
 class JobShape:
     interval: float
     timeout: float
+    generation: int = 0  # a changed spec is checked at once, not at its next slot
 
 
 @dataclass(slots=True)
@@ -90,6 +91,7 @@ class MonitorScheduler:
         self._poller: threading.Thread | None = None
         self._leading = False
         self._synced_revision = -1
+        self._first_checks: list[str] = []
 
     # -- leadership ---------------------------------------------------------------------------
     def start(self, leading: bool = False) -> None:
@@ -111,7 +113,17 @@ class MonitorScheduler:
     def lead(self) -> None:
         log.info("scheduler: leading; %d monitor jobs active", len(self._shapes))
         self._leading = True
+        self._from_now()
         self._sched.resume()
+
+    def _from_now(self) -> None:
+        """A standby that takes over runs each job at its next slot from now. Left as they were,
+        paused jobs would make APScheduler walk every interval missed while standing by."""
+        now = datetime.now(UTC)
+        for job in self._sched.get_jobs():
+            nxt = job.trigger.get_next_fire_time(None, now)
+            if nxt is not None and job.next_run_time is not None and job.next_run_time < now:
+                job.modify(next_run_time=nxt)
 
     def follow(self) -> None:
         log.info("scheduler: standing by")
@@ -142,7 +154,11 @@ class MonitorScheduler:
                 log.exception("scheduler: cannot read the resource cache; will retry")
 
     def sync(self) -> tuple[int, int, int]:
-        """Make the jobs match the enabled monitors. Returns (added, changed, removed)."""
+        """Make the jobs match the enabled monitors. Returns (added, changed, removed).
+
+        A monitor added or changed after the first sync is checked within a second (as Uptime
+        Kuma checks on save), then at its slots."""
+        first_sync = self._synced_revision < 0
         self._synced_revision, monitors = self.catalog.snapshot()
         wanted: dict[str, MonitorEntry] = {m.uid: m for m in monitors if m.spec.enabled}
         added = changed = removed = 0
@@ -151,9 +167,17 @@ class MonitorScheduler:
                 self._remove(uid)
                 removed += 1
         for uid, entry in wanted.items():
-            shape = JobShape(entry.spec.interval, entry.spec.timeout)
+            shape = JobShape(entry.spec.interval, entry.spec.timeout, entry.generation)
             old = self._shapes.get(uid)
             if old == shape:
+                continue
+            if first_sync:
+                pass  # the whole schedule at start: each monitor at its slot, no stampede
+            elif old is None or old.generation != shape.generation:
+                self._first_checks.append(uid)
+            if old is not None and (old.interval, old.timeout) == (shape.interval, shape.timeout):
+                self._shapes[uid] = shape
+                changed += 1
                 continue
             trigger = IntervalTrigger(
                 seconds=shape.interval,
@@ -177,6 +201,8 @@ class MonitorScheduler:
                 self._sched.modify_job(uid, misfire_grace_time=grace)
                 changed += 1
             self._shapes[uid] = shape
+        if self._first_checks and self._sched.running:
+            self._sched.add_job(self._first, id="first-checks", replace_existing=True)
         if added or changed or removed:
             # Tens of thousands of long-lived job objects: move them out of the collector's way,
             # or a full collection pauses every tick for hundreds of milliseconds.
@@ -199,22 +225,39 @@ class MonitorScheduler:
         job = self._sched.get_job(uid)
         return job.next_run_time if job else None
 
-    # -- the job ------------------------------------------------------------------------------
-    def _tick(self, uid: str) -> None:
+    # -- the jobs -----------------------------------------------------------------------------
+    def _first(self) -> None:
+        """Check the monitors added or changed since the last sync now (runs only while leading)."""
+        uids, self._first_checks = self._first_checks, []
+        for uid in uids:
+            self._tick(uid, first=True)
+
+    def _tick(self, uid: str, first: bool = False) -> None:
         entry = self.catalog.monitor(uid)
         shape = self._shapes.get(uid)
         if entry is None or shape is None or not entry.spec.enabled:
             return
         now = time.time()
-        planned = planned_time(uid, shape.interval, now)
-        if not self.guard.acquire(uid, self.guard_ttl(shape.timeout)):
+        planned = now if first else planned_time(uid, shape.interval, now)
+        try:
+            token = self.guard.acquire(uid, self.guard_ttl(shape.timeout))
+        except Exception as exc:
+            log.warning(
+                "scheduler: cannot reach the guard for %s (%s); the next tick retries", entry.key, exc
+            )
+            return
+        if token is None:
             self.stats.skipped_inflight += 1
             return
         try:
-            self.enqueue(uid, entry.generation, planned, shape.timeout)
-        except Exception:
-            self.guard.release(uid)
-            log.exception("scheduler: cannot enqueue a check of %s; the next tick retries", entry.key)
+            self.enqueue(uid, entry.generation, planned, shape.timeout, token)
+        except Exception as exc:
+            try:
+                self.guard.release(uid, token)
+            except Exception:
+                pass  # the mark expires by itself
+            log.warning("scheduler: cannot enqueue a check of %s (%s); the next tick retries", entry.key, exc)
             return
         self.stats.enqueued += 1
-        self.stats.add(now - planned)
+        if not first:
+            self.stats.add(now - planned)

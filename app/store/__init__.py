@@ -13,19 +13,22 @@ from pony.orm import db_session
 from app.store.checks import CheckRepo, HeartbeatView, Recorded, StateView
 from app.store.db import Migration, StoreError, open_database, schema_version
 from app.store.deliveries import DeliveryRepo, DeliveryView
-from app.store.incidents import IncidentRepo, IncidentView, TransitionView
+from app.store.incidents import IncidentRepo, IncidentView
+from app.store.migrations import MIGRATIONS
 from app.store.push import PushRepo
 from app.store.resources import ResourceRecord, ResourceRepo, SyncResult
 from app.store.rollups import HeartbeatPages, RollupRepo
+from app.store.transitions import Claim, TransitionRepo, TransitionView
 
 
 class Store:
     def __init__(self, url: str, migrations: Sequence[Migration] | None = None) -> None:
         self.url = url
-        self.db, self.dialect = open_database(url, migrations)
+        self.db, self.dialect = open_database(url, MIGRATIONS if migrations is None else migrations)
         self.resources = ResourceRepo(self.db)
         self.checks = CheckRepo(self.db, self.dialect)
         self.incidents = IncidentRepo(self.db)
+        self.transitions = TransitionRepo(self.db)
         self.rollups = RollupRepo(self.db, self.dialect)
         self.heartbeat_pages = HeartbeatPages(self.db)
         self.push = PushRepo(self.db, self.checks)
@@ -48,6 +51,6 @@ class Store:
 
 
 __all__ = [
-    "DeliveryView", "HeartbeatView", "IncidentView", "Recorded", "ResourceRecord", "StateView", "Store",
-    "StoreError", "SyncResult", "TransitionView",
+    "Claim", "DeliveryView", "HeartbeatView", "IncidentView", "Recorded", "ResourceRecord", "StateView",
+    "Store", "StoreError", "SyncResult", "TransitionView",
 ]  # fmt: skip

@@ -1,4 +1,9 @@
-"""Recording checks: heartbeat, monitor state, uptime rollups and the outbox row, in one transaction."""
+"""Recording checks: heartbeat, state, incident, uptime rollups and the outbox row, in one transaction.
+
+The incident is opened or closed here, under the state row's lock, so the order of
+outages never depends on how messages travel afterwards: the transition row carries the
+incident it opened or closed, and the alert path only announces what the check decided.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import Any
 from pony.orm import Database, db_session, desc, select
 
 from app.model import CheckResult, Decision, FailureClass, MonitorSnapshot, State
+from app.store.incidents import incident_effect
 from app.store.timeutil import from_db, iso, to_db
 
 
@@ -156,11 +162,6 @@ class CheckRepo:
         row.details = details
         row.checks += 1
         transition = None
-        if snap.state == State.DOWN and not decision.changed:
-            # Still down: the open incident keeps the latest reason beside the first.
-            incident = db.Incident.get(open_key=uid)
-            if incident is not None and snap.reason:
-                incident.last_reason = snap.reason[:2000]
         if decision.changed:
             transition = db.Transition(
                 monitor_uid=uid,
@@ -170,6 +171,8 @@ class CheckRepo:
                 reason=snap.reason[:2000],
                 failure=failure,
             )
+            db.flush()
+        incident_effect(db, uid, snap.state, snap.reason, failure, t, transition)
         db.flush()
         up = 1 if snap.state == State.UP else 0
         mnt = 1 if snap.state == State.MAINTENANCE else 0
@@ -259,3 +262,32 @@ class CheckRepo:
             total += len(ids)
             if len(ids) < batch:
                 return total
+
+    def prune_forgotten(self, batch: int = 5000) -> int:
+        """The history of deleted monitors (heartbeats, rollups, push bookkeeping), unless they came back."""
+        total = 0
+        with db_session:
+            keys = self.db.select(
+                "SELECT key FROM kk_meta WHERE key LIKE 'forgotten:%' ORDER BY key LIMIT 100"
+            )
+        for key in keys:
+            uid = key.split(":", 1)[1]
+            with db_session:
+                back = self.db.exists("SELECT 1 FROM kk_resources WHERE uid = $u", {"u": uid})
+            while not back:
+                with db_session:
+                    n = self.db.execute(
+                        "DELETE FROM kk_heartbeats WHERE id IN "
+                        "(SELECT id FROM kk_heartbeats WHERE monitor_uid = $u LIMIT $n)",
+                        {"u": uid, "n": batch},
+                    ).rowcount
+                total += n
+                if n < batch:
+                    break
+            with db_session:
+                if not back:
+                    self.db.execute("DELETE FROM kk_uptime WHERE monitor_uid = $u", {"u": uid})
+                    for prefix in ("push-last:", "push-start:", "push-seen:"):
+                        self.db.execute("DELETE FROM kk_meta WHERE key = $k", {"k": prefix + uid})
+                self.db.execute("DELETE FROM kk_meta WHERE key = $k", {"k": key})
+        return total

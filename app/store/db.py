@@ -1,7 +1,7 @@
 """Opening a store: binding Pony to SQLite or PostgreSQL, and migrating the schema.
 
-The database records its schema version in `kk_meta`. `MIGRATIONS` lists every change
-since version 1 as a function of (database, dialect); opening an older database runs
+The database records its schema version in `kk_meta`. `app.store.migrations` lists every
+change since version 1 as a function of (database, dialect); opening an older database runs
 the missing ones in order inside one transaction, then lets Pony create any new table.
 """
 
@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 
 Migration = tuple[int, str, Callable[[Database, str], None]]
 
+# Version 1 is the initial schema Pony creates; app/store/migrations.py lists the changes since
+# as (version it upgrades to, what it does, how).
 SCHEMA_VERSION = 1
-# (version it upgrades to, what it does, how). Version 1 is the initial schema Pony creates.
-MIGRATIONS: list[Migration] = []
 
 
 class StoreError(Exception):
@@ -91,9 +91,9 @@ def schema_version(db: Database) -> int | None:
     return int(rows[0]) if rows else None
 
 
-def open_database(url: str, migrations: Sequence[Migration] | None = None) -> tuple[Database, str]:
+def open_database(url: str, migrations: Sequence[Migration] = ()) -> tuple[Database, str]:
     """Bind, upgrade and map. Returns the Pony database and its dialect ('sqlite' or 'postgres')."""
-    migrations = list(MIGRATIONS if migrations is None else migrations)
+    migrations = list(migrations)
     target = max([SCHEMA_VERSION, *(m[0] for m in migrations)])
     db = Database()
     define_entities(db)

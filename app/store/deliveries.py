@@ -2,29 +2,31 @@
 
 The unique (event_key, provider_uid) key makes creating a delivery idempotent: a
 redelivered transition or a re-run reminder job finds the row it made before. Sending
-claims the row with one conditional UPDATE (pending -> sending), so two workers holding the
-same message cannot both send it; a claim is only retaken once it is stale (its worker
-died). The table has no claim column: while a row is `sending`, `sent_at` holds the time
-of the claim; once `sent`, the time it went out.
-
-Statuses: pending, sending, sent, failed, suppressed (with the reason in last_error).
+claims the row (pending -> sending) with a token made for that one attempt, the time it
+started and the process that holds it; only the holder of the token may finish it, and a
+claim is retaken only when its holder died or overran the lease. One column per meaning:
+`claimed_at` while sending, `next_at` while waiting for a retry, `sent_at` once it went out,
+and `maybe_delivered` when an attempt ended without a clear answer (a timeout, a dead
+worker), so the recovery still goes to a provider that may have heard of the outage.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pony.orm import Database, db_session, desc, select
 
+from app.model import DeliveryStatus
 from app.store.timeutil import from_db, iso, to_db
 
 StrList = list[str]
 AnyList = list[Any]
 
-STATUSES = ("pending", "sending", "sent", "failed", "suppressed")
 LIVE = ("pending", "sending", "sent")  # a message that went, or is going, out
+ORDERED = ("down", "up", "reminder")  # an incident's notices: per monitor and provider, in order
 
 
 @dataclass(slots=True)
@@ -41,37 +43,41 @@ class DeliveryView:
     body: str
     created_at: datetime
     sent_at: datetime | None
+    incident_id: int | None = None
+    claimed_at: datetime | None = None
+    next_at: datetime | None = None
+    maybe_delivered: bool = False
+    token: str | None = None  # set on the view a claim returns
 
     def to_json(self) -> dict[str, Any]:
-        suppressed = self.status == "suppressed"
+        quiet = self.status in (DeliveryStatus.SUPPRESSED, DeliveryStatus.SUPERSEDED)
         return {
             "id": self.id, "eventKey": self.event_key, "event": self.event, "status": self.status,
-            "attempts": self.attempts, "reason": self.last_error if suppressed else None,
-            "lastError": None if suppressed else (self.last_error or None), "title": self.title,
-            "body": self.body, "createdAt": iso(self.created_at),
-            "sentAt": iso(self.sent_at) if self.status == "sent" else None,
+            "attempts": self.attempts, "reason": self.last_error if quiet else None,
+            "lastError": None if quiet else (self.last_error or None), "title": self.title,
+            "body": self.body, "createdAt": iso(self.created_at), "incidentId": self.incident_id,
+            "sentAt": iso(self.sent_at) if self.status == DeliveryStatus.SENT else None,
+            "nextAttemptAt": iso(self.next_at) if self.status == DeliveryStatus.PENDING else None,
+            "maybeDelivered": self.maybe_delivered,
         }  # fmt: skip
 
 
 DeliveryList = list[DeliveryView]  # spelled out here: inside the repo, `list` is a method's name
 
 
-def _view(r: Any) -> DeliveryView:
+def _view(r: Any, token: str | None = None) -> DeliveryView:
     return DeliveryView(
         r.id, r.event_key, r.provider_uid, r.monitor_uid, r.event, r.status, r.attempts, r.last_error or "",
-        r.title or "", r.body or "", from_db(r.created_at), from_db(r.sent_at),  # type: ignore[arg-type]
+        r.title or "", r.body or "", from_db(r.created_at), from_db(r.sent_at), r.incident_id,  # type: ignore[arg-type]
+        from_db(r.claimed_at), from_db(r.next_at), bool(r.maybe_delivered), token,
     )  # fmt: skip
 
 
 _INSERT = (
     "INSERT INTO kk_deliveries (event_key, provider_uid, monitor_uid, event, status, attempts, last_error, "
-    "title, body, created_at) "
-    "VALUES ($key, $provider, $monitor, $event, $status, 0, $error, $title, $body, $now) "
+    "title, body, created_at, incident_id, maybe_delivered) "
+    "VALUES ($key, $provider, $monitor, $event, $status, 0, $error, $title, $body, $now, $incident, $no) "
     "ON CONFLICT (event_key, provider_uid) DO NOTHING"
-)
-_CLAIM = (
-    "UPDATE kk_deliveries SET status = 'sending', sent_at = $now, attempts = attempts + 1 "
-    "WHERE id = $id AND (status = 'pending' OR (status = 'sending' AND sent_at < $stale))"
 )
 
 
@@ -81,58 +87,113 @@ class DeliveryRepo:
 
     def create(
         self, event_key: str, provider_uid: str, monitor_uid: str | None, event: str, status: str,
-        title: str, body: str, now: datetime, reason: str = "",
+        title: str, body: str, now: datetime, reason: str = "", incident_id: int | None = None,
     ) -> tuple[DeliveryView, bool]:  # fmt: skip
         """The row for (event_key, provider_uid): made now (True) or found as it was (False)."""
         with db_session:
             cur = self.db.execute(_INSERT, {
                 "key": event_key[:200], "provider": provider_uid, "monitor": monitor_uid, "event": event,
-                "status": status, "error": reason[:2000] or None, "title": title[:1000], "body": body[:8000],
-                "now": to_db(now),
+                "status": str(status), "error": reason[:2000] or None, "title": title[:1000],
+                "body": body[:8000], "now": to_db(now), "incident": incident_id, "no": False,
             })  # fmt: skip
             created = cur.rowcount == 1
         with db_session:
             row = self.db.Delivery.get(event_key=event_key[:200], provider_uid=provider_uid)
             return _view(row), created
 
-    def claim(self, delivery_id: int, now: datetime, stale_s: float) -> DeliveryView | None:
-        """pending -> sending (or retake a stale claim). None when sent, failed, suppressed or in flight."""
-        with db_session:
-            cur = self.db.execute(_CLAIM, {"id": delivery_id, "now": to_db(now),
-                                           "stale": to_db(now - timedelta(seconds=stale_s))})  # fmt: skip
-            if cur.rowcount != 1:
-                return None
-        return self.get(delivery_id)
-
-    def _finish(self, delivery_id: int, status: str, error: str | None, now: datetime | None) -> None:
+    def claim(self, delivery_id: int, holder: str, now: datetime, lease_s: float,
+              alive: Any = None) -> DeliveryView | None:  # fmt: skip
+        """pending -> sending for one attempt, or retake a claim whose holder died or overran the lease.
+        None when it is final or in flight elsewhere."""
         with db_session:
             row = self.db.Delivery.get_for_update(id=delivery_id)
             if row is None:
-                return
-            row.status = status
+                return None
+            if row.status == DeliveryStatus.SENDING:
+                fresh = row.claimed_at is not None and from_db(row.claimed_at) > now - timedelta(
+                    seconds=lease_s
+                )
+                if fresh and (alive is None or alive(row.claim_holder or "")):
+                    return None
+                row.maybe_delivered = True  # the last attempt's outcome is unknown
+            elif row.status != DeliveryStatus.PENDING:
+                return None
+            token = uuid.uuid4().hex
+            row.status, row.claim_token, row.claim_holder = str(DeliveryStatus.SENDING), token, holder[:200]
+            row.claimed_at, row.next_at = to_db(now), None
+            row.attempts += 1
+            return _view(row, token)
+
+    def _finish(self, delivery_id: int, token: str | None, status: DeliveryStatus, error: str | None = None,
+                **fields: Any) -> bool:  # fmt: skip
+        """Move a row to `status`: only the holder of `token` may, or (token None) only while pending."""
+        with db_session:
+            row = self.db.Delivery.get_for_update(id=delivery_id)
+            if row is None:
+                return False
+            if token is not None and (row.claim_token != token or row.status != DeliveryStatus.SENDING):
+                return False
+            if token is None and row.status != DeliveryStatus.PENDING:
+                return False
+            row.status, row.claim_token = str(status), None
+            if status != DeliveryStatus.SENDING:
+                row.claimed_at = None
             if error is not None:
                 row.last_error = error[:2000]
-            if now is not None:
-                row.sent_at = to_db(now)
+            for name, value in fields.items():
+                setattr(row, name, value)
+            return True
 
-    def mark_sent(self, delivery_id: int, now: datetime) -> None:
-        self._finish(delivery_id, "sent", None, now)  # last_error stays: it tells why it took attempts
+    def mark_sent(self, delivery_id: int, token: str, now: datetime) -> bool:
+        # last_error stays: it tells why it took attempts
+        return self._finish(delivery_id, token, DeliveryStatus.SENT, sent_at=to_db(now))
 
-    def touch(self, delivery_id: int, now: datetime) -> None:
-        """A pending delivery that waits its turn is not lost: mark when it was last looked at."""
+    def retry_at(self, delivery_id: int, token: str, error: str, at: datetime, maybe_delivered: bool) -> bool:
+        """A transient failure: back to pending until `at`, with what went wrong."""
+        fields: dict[str, Any] = {"next_at": to_db(at)}
+        if maybe_delivered:
+            fields["maybe_delivered"] = True
+        return self._finish(delivery_id, token, DeliveryStatus.PENDING, error, **fields)
+
+    def mark_failed(
+        self, delivery_id: int, token: str | None, error: str, maybe_delivered: bool = False
+    ) -> bool:
+        fields = {"maybe_delivered": True} if maybe_delivered else {}
+        return self._finish(delivery_id, token, DeliveryStatus.FAILED, error, **fields)
+
+    def mark_suppressed(self, delivery_id: int, reason: str, token: str | None = None) -> bool:
+        return self._finish(delivery_id, token, DeliveryStatus.SUPPRESSED, reason)
+
+    def supersede(self, delivery_id: int, reason: str, token: str | None = None) -> bool:
+        """Stale before it could go (its incident recovered): never sent, and says why."""
+        return self._finish(delivery_id, token, DeliveryStatus.SUPERSEDED, reason)
+
+    def wait_until(self, delivery_id: int, at: datetime) -> None:
+        """A pending delivery that waits its turn is not lost: note when it is looked at next."""
         with db_session:
-            self.db.execute("UPDATE kk_deliveries SET sent_at = $now WHERE id = $id AND status = 'pending'",
-                            {"now": to_db(now), "id": delivery_id})  # fmt: skip
+            self.db.execute("UPDATE kk_deliveries SET next_at = $at WHERE id = $id AND status = 'pending'",
+                            {"at": to_db(at), "id": delivery_id})  # fmt: skip
 
-    def release(self, delivery_id: int, error: str) -> None:
-        """A transient failure: back to pending for the next attempt, with what went wrong."""
-        self._finish(delivery_id, "pending", error, None)
+    def earlier_unfinished(self, row: DeliveryView) -> DeliveryList:
+        """An incident's notices to the same provider about the same monitor, made before `row`
+        and not final yet: `row` goes only after them."""
+        if row.event not in ORDERED or row.monitor_uid is None:
+            return []
+        with db_session:
+            unfinished = ("pending", "sending")
+            q = select(d for d in self.db.Delivery
+                       if d.monitor_uid == row.monitor_uid and d.provider_uid == row.provider_uid
+                       and d.id < row.id and d.event in ORDERED and d.status in unfinished)  # fmt: skip
+            return [_view(r) for r in q.order_by(lambda d: d.id)[:20]]
 
-    def mark_failed(self, delivery_id: int, error: str) -> None:
-        self._finish(delivery_id, "failed", error, None)
-
-    def mark_suppressed(self, delivery_id: int, reason: str) -> None:
-        self._finish(delivery_id, "suppressed", reason, None)
+    def announced(self, provider_uid: str, incident_id: int) -> bool:
+        """Whether the provider heard (or may have heard) of the incident: its DOWN went out, is going
+        out, or an attempt at it ended without a clear answer."""
+        with db_session:
+            return select(d for d in self.db.Delivery
+                          if d.incident_id == incident_id and d.provider_uid == provider_uid
+                          and d.event == "down"
+                          and (d.status in ("sent", "sending") or d.maybe_delivered)).exists()  # fmt: skip
 
     def get(self, delivery_id: int) -> DeliveryView | None:
         with db_session:
@@ -150,18 +211,6 @@ class DeliveryRepo:
             rows = q.order_by(lambda d: desc(d.id))[:1]
             return _view(rows[0]) if rows else None
 
-    def announced(self, provider_uid: str, keys: StrList, prefix: str | None = None) -> bool:
-        """Whether an event with one of `keys` (or a key starting with `prefix`) was meant to reach the
-        provider: sent, being sent, or tried and failed, but not suppressed."""
-        wanted = (*LIVE, "failed")
-        with db_session:
-            q = select(d for d in self.db.Delivery if d.provider_uid == provider_uid and d.status in wanted)
-            if prefix:
-                q = q.filter(lambda d: d.event_key in keys or d.event_key.startswith(prefix))
-            else:
-                q = q.filter(lambda d: d.event_key in keys)
-            return q.exists()
-
     def find(self, event_key: str, provider_uid: str) -> DeliveryView | None:
         with db_session:
             row = self.db.Delivery.get(event_key=event_key, provider_uid=provider_uid)
@@ -171,21 +220,26 @@ class DeliveryRepo:
         with db_session:
             return bool(self.db.exists("SELECT 1 FROM kk_deliveries WHERE event_key = $k", {"k": event_key}))
 
-    def stuck(self, now: datetime, pending_s: float, retry_s: float, stale_s: float,
+    def stuck(self, now: datetime, grace_s: float, lease_s: float, alive: Any = None,
               limit: int = 500) -> list[int]:  # fmt: skip
-        """Deliveries nobody is working on: never tried and untouched for `pending_s` (the message was
-        lost), between retries for longer than `retry_s` (longer than any backoff: the retry was lost),
-        or claimed longer than `stale_s` ago (the worker died)."""
-        p_cut = to_db(now - timedelta(seconds=pending_s))
-        r_cut = to_db(now - timedelta(seconds=retry_s))
-        s_cut = to_db(now - timedelta(seconds=stale_s))
+        """Deliveries nobody is working on: pending past their due time by `grace_s` (the message was
+        lost, or a restart dropped a delayed retry), or claimed by a holder that died or overran
+        `lease_s`."""
+        g_cut = to_db(now - timedelta(seconds=grace_s))
+        l_cut = to_db(now - timedelta(seconds=lease_s))
         with db_session:
-            q = select(d.id for d in self.db.Delivery
-                       if (d.status == "pending" and d.attempts == 0 and d.created_at < p_cut
-                           and (d.sent_at is None or d.sent_at < p_cut))
-                       or (d.status == "pending" and d.attempts > 0 and d.sent_at < r_cut)
-                       or (d.status == "sending" and d.sent_at < s_cut))  # fmt: skip
-            return list(q.order_by(1)[:limit])
+            late = select(d.id for d in self.db.Delivery
+                          if d.status == "pending"
+                          and ((d.next_at is None and d.created_at < g_cut)
+                               or d.next_at < g_cut))  # fmt: skip
+            late = late.order_by(1)[:limit]
+            claimed = select((d.id, d.claimed_at, d.claim_holder) for d in self.db.Delivery
+                             if d.status == "sending")[:limit]  # fmt: skip
+        out = list(late)
+        for did, claimed_at, holder in claimed:
+            if claimed_at is None or claimed_at < l_cut or (alive is not None and not alive(holder or "")):
+                out.append(did)
+        return sorted(out)
 
     def list(
         self, monitor_uids: StrList | None = None, provider_uids: StrList | None = None,
@@ -217,8 +271,11 @@ class DeliveryRepo:
 
     def prune(self, older_than: datetime) -> int:
         with db_session:
-            cur = self.db.execute("DELETE FROM kk_deliveries WHERE created_at < $cut AND status IN "
-                                  "('sent', 'failed', 'suppressed')", {"cut": to_db(older_than)})  # fmt: skip
+            cur = self.db.execute(
+                "DELETE FROM kk_deliveries WHERE created_at < $cut AND status IN "
+                "('sent', 'failed', 'suppressed', 'superseded')",
+                {"cut": to_db(older_than)},
+            )
             return int(cur.rowcount)
 
     # -- incident search for the alert API --------------------------------------------------------

@@ -45,6 +45,7 @@ def define_entities(db: Database) -> None:
         failure = Optional(str, max_len=32, nullable=True)
         details = Optional(Json, nullable=True)
         composite_index(monitor_uid, time)
+        composite_index(monitor_uid, id)  # a monitor's newest beats, read on every transition
 
     class MonitorStateRow(db.Entity):  # type: ignore[name-defined]
         _table_ = "kk_monitor_state"
@@ -60,7 +61,10 @@ def define_entities(db: Database) -> None:
         checks = Required(int, size=64, default=0)
 
     class Transition(db.Entity):  # type: ignore[name-defined]
-        """The outbox: one row per state change, claimed once by handle_transition."""
+        """The outbox: one row per state change, claimed once by handle_transition.
+
+        `incident_id` and `event` are decided in the check's own transaction: the incident
+        this change opened (event "down") or closed (event "up"), or none."""
 
         _table_ = "kk_transitions"
         id = PrimaryKey(int, size=64, auto=True)
@@ -70,9 +74,15 @@ def define_entities(db: Database) -> None:
         at = Required(datetime, precision=6)
         reason = Optional(str, max_len=2000, nullable=True)
         failure = Optional(str, max_len=32, nullable=True)
+        incident_id = Optional(int, size=64, nullable=True)
+        event = Optional(str, max_len=16, nullable=True)
+        status = Required(str, max_len=16, default="pending", index=True)  # TransitionStatus
+        attempts = Required(int, default=0)
         claimed_at = Optional(datetime, precision=6)
         claimed_by = Optional(str, max_len=200, nullable=True)
+        claim_token = Optional(str, max_len=64, nullable=True)
         handled_at = Optional(datetime, precision=6, index=True)
+        note = Optional(str, max_len=500, nullable=True)  # why it was superseded or failed
 
     class Incident(db.Entity):  # type: ignore[name-defined]
         _table_ = "kk_incidents"
@@ -88,6 +98,7 @@ def define_entities(db: Database) -> None:
         failure = Optional(str, max_len=32, nullable=True)
         opened_by = Optional(int, size=64)
         closed_by = Optional(int, size=64)
+        close_reason = Optional(str, max_len=200, nullable=True)  # why it closed without a recovery
 
     class Delivery(db.Entity):  # type: ignore[name-defined]
         _table_ = "kk_deliveries"
@@ -96,14 +107,21 @@ def define_entities(db: Database) -> None:
         provider_uid = Required(str, max_len=64)
         monitor_uid = Optional(str, max_len=64, index=True, nullable=True)
         event = Required(str, max_len=32)
-        status = Required(str, max_len=16, index=True)  # pending, sending, sent, failed, suppressed
+        status = Required(str, max_len=16, index=True)  # DeliveryStatus
         attempts = Required(int, default=0)
         last_error = Optional(str, max_len=2000, nullable=True)
         title = Optional(str, max_len=1000, nullable=True)
         body = Optional(str, max_len=8000, nullable=True)
         created_at = Required(datetime, precision=6, index=True)
-        sent_at = Optional(datetime, precision=6)
+        sent_at = Optional(datetime, precision=6)  # when it went out; nothing else
+        incident_id = Optional(int, size=64, nullable=True, index=True)
+        claimed_at = Optional(datetime, precision=6)  # while `sending`: when the attempt started
+        claim_token = Optional(str, max_len=64, nullable=True)  # while `sending`: whose attempt it is
+        claim_holder = Optional(str, max_len=200, nullable=True)  # the process making that attempt
+        next_at = Optional(datetime, precision=6)  # while `pending`: when the next attempt is due
+        maybe_delivered = Required(bool, default=False)  # an attempt ended without a clear answer
         composite_key(event_key, provider_uid)
+        composite_index(monitor_uid, provider_uid, id)  # per-destination order
 
     class AuditEvent(db.Entity):  # type: ignore[name-defined]
         _table_ = "kk_audit_events"

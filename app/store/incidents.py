@@ -1,25 +1,23 @@
-"""Claiming transitions from the outbox, and opening and closing incidents."""
+"""Incidents: opened and closed by the check that changed the state, read by the API and the alert path.
+
+An incident opens when a monitor enters DOWN with none open, and closes when it is next
+seen UP, whatever lay between: a MAINTENANCE that starts during an outage keeps the
+incident open, so the recovery after it is announced to those who were told of the
+outage (and a monitor still failing afterwards continues the same incident, with no second
+DOWN). A monitor that is deleted or paused closes its incident with a `close_reason` and
+announces nothing.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pony.orm import Database, db_session, desc, select
 
+from app.model import State
 from app.store.timeutil import from_db, iso, to_db
-
-
-@dataclass(slots=True)
-class TransitionView:
-    id: int
-    monitor_uid: str
-    from_state: str | None
-    to_state: str
-    at: datetime
-    reason: str
-    failure: str | None
 
 
 @dataclass(slots=True)
@@ -31,6 +29,8 @@ class IncidentView:
     first_reason: str
     last_reason: str
     failure: str | None
+    close_reason: str = ""
+    opened_by: int | None = None  # the transition that opened it
 
     @property
     def duration_s(self) -> float | None:
@@ -47,6 +47,7 @@ class IncidentView:
             "firstReason": self.first_reason,
             "lastReason": self.last_reason,
             "failure": self.failure,
+            "closeReason": self.close_reason or None,
         }
 
 
@@ -59,84 +60,55 @@ def _incident(r: Any) -> IncidentView:
         r.first_reason or "",
         r.last_reason or "",
         r.failure,
+        r.close_reason or "",
+        r.opened_by,
     )
+
+
+def incident_effect(
+    db: Database, uid: str, state: State, reason: str, failure: str | None, at: datetime, transition: Any
+) -> None:
+    """Open or close the monitor's incident as this check decided; stamp the transition with it.
+
+    Runs inside the check's transaction; `transition` is the row of a state change, or None."""
+    if state == State.DOWN:
+        cur = db.Incident.get(open_key=uid)
+        if cur is not None:  # still (or again) down: the incident keeps the latest reason
+            if reason:
+                cur.last_reason = reason[:2000]
+            return
+        if transition is None:
+            return
+        row = db.Incident(monitor_uid=uid, open_key=uid, opened_at=at, first_reason=reason[:2000],
+                          last_reason=reason[:2000], failure=failure, opened_by=transition.id)  # fmt: skip
+        db.flush()
+        transition.incident_id, transition.event = row.id, "down"
+    elif state == State.UP and transition is not None:
+        cur = db.Incident.get_for_update(open_key=uid)
+        if cur is None:
+            return
+        cur.open_key, cur.closed_at, cur.closed_by = None, at, transition.id
+        transition.incident_id, transition.event = cur.id, "up"
 
 
 class IncidentRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def claim_transition(
-        self, transition_id: int, worker: str, now: datetime, lease_s: float = 60
-    ) -> TransitionView | None:
-        """Claim an unhandled transition. A claim older than `lease_s` (a dead worker's) can be re-taken."""
-        t = to_db(now)
-        stale = to_db(now - timedelta(seconds=lease_s))
+    def get(self, incident_id: int) -> IncidentView | None:
         with db_session:
-            row = self.db.Transition.get_for_update(id=transition_id)
-            if row is None or row.handled_at is not None:
-                return None
-            if row.claimed_at is not None and row.claimed_at > stale and row.claimed_by != worker:
-                return None
-            row.claimed_at, row.claimed_by = t, worker
-            return TransitionView(
-                row.id,
-                row.monitor_uid,
-                row.from_state,
-                row.to_state,
-                from_db(row.at),
-                row.reason or "",
-                row.failure,
-            )
-
-    def mark_handled(self, transition_id: int, now: datetime) -> None:
-        with db_session:
-            row = self.db.Transition.get_for_update(id=transition_id)
-            if row is not None:
-                row.handled_at = to_db(now)
-
-    def unhandled_transitions(self, older_than: datetime, limit: int = 100) -> list[int]:
-        """Transitions nobody finished (a worker died between commit and enqueue): for the sweeper."""
-        cut = to_db(older_than)
-        with db_session:
-            q = select(t.id for t in self.db.Transition if t.handled_at is None and t.at < cut)
-            return list(q.order_by(1)[:limit])
-
-    def open_incident(
-        self, monitor_uid: str, at: datetime, reason: str, failure: str | None, transition_id: int
-    ) -> IncidentView:
-        """Open an incident, or return the one already open (idempotent on redelivery)."""
-        with db_session:
-            cur = self.db.Incident.get(open_key=monitor_uid)
-            if cur is not None:
-                cur.last_reason = reason[:2000]
-                return _incident(cur)
-            row = self.db.Incident(
-                monitor_uid=monitor_uid,
-                open_key=monitor_uid,
-                opened_at=to_db(at),
-                first_reason=reason[:2000],
-                last_reason=reason[:2000],
-                failure=failure,
-                opened_by=transition_id,
-            )
-            self.db.flush()
-            return _incident(row)
-
-    def close_incident(self, monitor_uid: str, at: datetime, transition_id: int) -> IncidentView | None:
-        with db_session:
-            cur = self.db.Incident.get_for_update(open_key=monitor_uid)
-            if cur is None:
-                return None
-            cur.open_key = None
-            cur.closed_at = to_db(at)
-            cur.closed_by = transition_id
-            return _incident(cur)
+            row = self.db.Incident.get(id=incident_id)
+            return _incident(row) if row else None
 
     def open_for(self, monitor_uid: str) -> IncidentView | None:
         with db_session:
             cur = self.db.Incident.get(open_key=monitor_uid)
             return _incident(cur) if cur else None
+
+    def forget_monitor(self, monitor_uid: str, why: str, now: datetime) -> IncidentView | None:
+        """A monitor deleted or paused: close its incident quietly and start its state afresh."""
+        with db_session:
+            return forget_monitor(self.db, monitor_uid, why, now)
 
     def list(
         self, monitor_uid: str | None = None, open_only: bool = False, limit: int = 100
@@ -148,3 +120,40 @@ class IncidentRepo:
             if open_only:
                 q = q.filter(lambda i: i.closed_at is None)
             return [_incident(r) for r in q.order_by(lambda i: desc(i.id))[:limit]]
+
+    def prune(self, older_than: datetime) -> int:
+        """Closed incidents (and the handled transitions) older than the cut-off."""
+        cut = to_db(older_than)
+        with db_session:
+            n = self.db.execute("DELETE FROM kk_incidents WHERE closed_at IS NOT NULL AND closed_at < $c",
+                                {"c": cut}).rowcount  # fmt: skip
+            n += self.db.execute("DELETE FROM kk_transitions WHERE at < $c AND status <> 'pending'",
+                                 {"c": cut}).rowcount  # fmt: skip
+            return int(n)
+
+    def prune_audit(self, older_than: datetime) -> int:
+        with db_session:
+            return int(self.db.execute("DELETE FROM kk_audit_events WHERE at < $c",
+                                       {"c": to_db(older_than)}).rowcount)  # fmt: skip
+
+
+def forget_monitor(db: Database, monitor_uid: str, why: str, now: datetime) -> IncidentView | None:
+    """Inside a transaction: close the open incident with `why`, drop the state, stop pending news."""
+    t = to_db(now)
+    cur = db.Incident.get_for_update(open_key=monitor_uid)
+    closed = None
+    if cur is not None:
+        cur.open_key, cur.closed_at, cur.close_reason = None, t, why[:200]
+        closed = _incident(cur)
+    state = db.MonitorStateRow.get(uid=monitor_uid)
+    if state is not None:
+        state.delete()
+    if why == "monitor deleted" and db.Meta.get(key=f"forgotten:{monitor_uid}") is None:
+        db.Meta(key=f"forgotten:{monitor_uid}", value=t.isoformat())  # its history goes at the next prune
+    db.execute("UPDATE kk_transitions SET status = 'superseded', note = $why "
+               "WHERE monitor_uid = $uid AND status = 'pending'",
+               {"why": why[:500], "uid": monitor_uid})  # fmt: skip
+    db.execute("UPDATE kk_deliveries SET status = 'superseded', last_error = $why, claim_token = NULL "
+               "WHERE monitor_uid = $uid AND status IN ('pending', 'sending')",
+               {"why": why[:2000], "uid": monitor_uid})  # fmt: skip
+    return closed

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from pony.orm import Database, db_session
+from pony.orm import Database, db_session, select
 
 from app.model import CheckResult, Decision, MonitorSnapshot
 from app.store.checks import CheckRepo, Recorded
@@ -64,3 +64,18 @@ class PushRepo:
         with db_session:
             row = self.db.Meta.get(key=f"push-last:{uid}")
             return from_db(datetime.fromisoformat(row.value)) if row else None
+
+    def last_pushes(self, uids: list[str]) -> dict[str, datetime]:
+        """For each push monitor, when its deadline clock last started: its last push, or when the
+        deadline check first saw it."""
+        keys = [f"push-last:{u}" for u in uids] + [f"push-seen:{u}" for u in uids]
+        out: dict[str, datetime] = {}
+        with db_session:
+            rows = select((m.key, m.value) for m in self.db.Meta if m.key in keys)[:]
+        seen: dict[str, datetime] = {}
+        for key, value in rows:
+            kind, uid = key.split(":", 1)
+            (out if kind == "push-last" else seen)[uid] = from_db(datetime.fromisoformat(value))
+        for uid, at in seen.items():
+            out.setdefault(uid, at)
+        return out

@@ -12,6 +12,7 @@ from typing import Any
 
 from pony.orm import Database, db_session, select
 
+from app.store.incidents import forget_monitor
 from app.store.timeutil import to_db
 
 
@@ -137,7 +138,7 @@ class ResourceRepo:
                 if row.owner is not None and row.owner in keep_owners:
                     continue
                 rev = rev or self._bump()
-                row.delete()
+                self._remove(row, now)
                 out.deleted.append(uid)
         return out
 
@@ -161,11 +162,19 @@ class ResourceRepo:
             row = self.Row.get(uid=uid)
             if row is None:
                 return False
+            now = to_db(datetime.now(UTC))
             for child in select(r for r in self.Row if r.owner == uid):
-                child.delete()
-            row.delete()
+                self._remove(child, now)
+            self._remove(row, now)
             self._bump()
             return True
+
+    def _remove(self, row: Any, now: datetime) -> None:
+        """Delete a cached object; a Monitor's incident closes and its state goes with it, so the
+        same manifest added again starts afresh instead of reviving an old outage."""
+        if row.kind == "Monitor":
+            forget_monitor(self.db, row.uid, "monitor deleted", now)
+        row.delete()
 
     def set_status(self, uid: str, status: dict[str, Any]) -> bool:
         """Store status; returns False when nothing changed (so callers skip the write upstream)."""

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.alerting.events import AlertEvent, EventKind, transition_event, transition_kind
+from app.alerting.events import AlertEvent, EventKind, transition_event
 from app.alerting.templates import (
     human_duration,
     render,
@@ -79,29 +79,23 @@ def test_every_default_template_uses_only_known_variables() -> None:
     assert unknown_variables("{monitorName} {bogus}") == ["bogus"]
 
 
-TRANSITIONS = [
-    pytest.param("UP", "DOWN", EventKind.DOWN, id="up-to-down"),
-    pytest.param("PENDING", "DOWN", EventKind.DOWN, id="pending-to-down"),
-    pytest.param(None, "DOWN", EventKind.DOWN, id="new-monitor-down"),
-    pytest.param("MAINTENANCE", "DOWN", EventKind.DOWN, id="down-after-maintenance"),
-    pytest.param("DOWN", "UP", EventKind.UP, id="recovery"),
-    pytest.param("UP", "PENDING", None, id="pending-is-quiet"),
-    pytest.param("PENDING", "UP", None, id="pending-recovered-is-quiet"),
-    pytest.param(None, "UP", None, id="new-monitor-up-is-quiet"),
-    pytest.param("DOWN", "MAINTENANCE", None, id="entering-maintenance-is-quiet"),
-    pytest.param("MAINTENANCE", "UP", None, id="leaving-maintenance-is-quiet"),
+NEWS = [
+    pytest.param("down", 3, EventKind.DOWN, "i:3:down", id="incident-opened"),
+    pytest.param("up", 3, EventKind.UP, "i:3:up", id="incident-closed"),
+    pytest.param(None, None, None, None, id="no-incident-change-is-quiet"),
+    pytest.param(None, 3, None, None, id="still-the-same-incident-is-quiet"),
 ]
 
 
-@pytest.mark.parametrize(("before", "after", "kind"), TRANSITIONS)
-def test_which_transitions_are_news(before: str | None, after: str, kind: EventKind | None) -> None:
-    assert transition_kind(before, after) is kind
-
-
-def test_transition_events_are_keyed_by_incident() -> None:
-    e = transition_event(7, "m-1", "UP", "DOWN", NOW, "500", 10.0, incident_id=3)
-    assert e is not None and e.key == "i:3:down" and e.trigger == "down"
-    assert transition_event(8, "m-1", "DOWN", "UP", NOW, "", None).key == "t:8"  # type: ignore[union-attr]
+@pytest.mark.parametrize(("event", "incident", "kind", "key"), NEWS)
+def test_the_news_is_what_the_check_did_to_the_incident(
+    event: str | None, incident: int | None, kind: EventKind | None, key: str | None
+) -> None:
+    e = transition_event("m-1", event, incident, "UP", "DOWN", NOW, "500", 10.0)
+    assert (e.kind if e else None) is kind
+    assert (e.key if e else None) == key
+    if e is not None:
+        assert e.incident_id == incident and e.trigger == kind
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,16 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
-from app.coord import Elector, LocalGuard, LocalLease, RedisGuard, RedisLease
+from app.coord import (
+    Elector,
+    InflightGuard,
+    LocalGuard,
+    LocalLease,
+    LocalLiveness,
+    RedisGuard,
+    RedisLease,
+    RedisLiveness,
+)  # fmt: skip
 
 # --- in-flight guards ----------------------------------------------------------------------------
 
@@ -22,12 +31,90 @@ class FakeClock:
         return self.now
 
 
-def test_local_guard_admits_one_check_at_a_time() -> None:
-    guard = LocalGuard(FakeClock())
+@pytest.fixture(params=["local", "redis"])
+def guard(request: pytest.FixtureRequest) -> InflightGuard:
+    if request.param == "local":
+        return LocalGuard()
+    client = request.getfixturevalue("redis_client")
+    ns = request.getfixturevalue("redis_ns")
+    return RedisGuard(client, f"{ns}:inflight:", RedisLiveness(client, f"{ns}:"))
 
-    assert guard.acquire("m1", ttl_s=30) is True
-    assert guard.acquire("m1", ttl_s=30) is False
-    assert guard.acquire("m2", ttl_s=30) is True  # other monitors are independent
+
+def beat(guard: InflightGuard, *workers: str) -> None:
+    """Workers beat while they run; a holder that never beats counts as dead."""
+    if isinstance(guard, RedisGuard):
+        for w in workers:
+            guard._live.beat(w)  # type: ignore[union-attr]
+
+
+def test_a_guard_admits_one_check_at_a_time(guard: InflightGuard) -> None:
+    token = guard.acquire("m1", ttl_s=30)
+
+    assert token
+    assert guard.acquire("m1", ttl_s=30) is None
+    assert guard.acquire("m2", ttl_s=30)  # other monitors are independent
+
+
+def test_only_the_tokens_owner_releases_or_extends(guard: InflightGuard) -> None:
+    token = guard.acquire("m1", ttl_s=30)
+    assert token
+
+    guard.release("m1", "someone-elses-token")
+    assert guard.extend("m1", "someone-elses-token", 60) is False
+    assert guard.acquire("m1", ttl_s=30) is None  # still held
+
+    guard.release("m1", token)
+    assert guard.acquire("m1", ttl_s=30)
+    guard.release("never-acquired", token)  # harmless
+
+
+def test_a_message_that_waited_past_its_mark_skips_its_check(guard: InflightGuard) -> None:
+    """Overload: the first message's mark expired in the queue, so the scheduler sent a second one."""
+    beat(guard, "worker-a", "worker-b")
+    old = guard.acquire("m1", ttl_s=0.05)
+    assert old
+    time.sleep(0.1)
+    new = guard.acquire("m1", ttl_s=30)
+    assert new
+
+    assert guard.rearm("m1", old, 30, "worker-a") is False  # the stale message runs nothing
+    assert guard.rearm("m1", new, 30, "worker-b") is True
+    assert guard.extend("m1", old, 60) is False
+    guard.release("m1", old)  # nor can it free the newer check's mark
+    assert guard.acquire("m1", ttl_s=30) is None
+
+
+def test_the_same_message_delivered_twice_runs_once(guard: InflightGuard) -> None:
+    beat(guard, "worker-a", "worker-b")
+    token = guard.acquire("m1", ttl_s=30)
+    assert token
+
+    assert guard.rearm("m1", token, 30, "worker-a") is True
+    assert guard.rearm("m1", token, 30, "worker-b") is False  # a second copy, while the first runs
+    assert guard.rearm("m1", token, 30, "worker-a") is True  # the holder may re-arm
+
+
+def test_a_retry_parks_the_mark_for_the_next_worker(guard: InflightGuard) -> None:
+    beat(guard, "worker-a", "worker-b")
+    token = guard.acquire("m1", ttl_s=30)
+    assert token
+    assert guard.rearm("m1", token, 30, "worker-a")
+
+    assert guard.park("m1", token, 30) is True  # PENDING: the retry goes back to the queue
+    assert guard.acquire("m1", ttl_s=30) is None  # the schedule does not double up
+    assert guard.rearm("m1", token, 30, "worker-b") is True  # whoever takes the retry runs it
+
+
+def test_the_mark_lives_from_the_workers_start(guard: InflightGuard) -> None:
+    beat(guard, "worker-a")
+    token = guard.acquire("m1", ttl_s=0.3)
+    assert token
+    time.sleep(0.2)
+    assert guard.rearm("m1", token, 0.4, "worker-a")  # the check starts: its TTL counts from now
+    time.sleep(0.2)
+    assert guard.acquire("m1", ttl_s=30) is None  # enqueue time + 0.3 s has passed; start + 0.4 s has not
+    time.sleep(0.3)
+    assert guard.acquire("m1", ttl_s=30)
 
 
 def test_local_guard_expires_by_itself() -> None:
@@ -36,75 +123,46 @@ def test_local_guard_expires_by_itself() -> None:
     guard.acquire("m1", ttl_s=30)
 
     clock.now += 29.9
-    assert guard.acquire("m1", ttl_s=30) is False
+    assert guard.acquire("m1", ttl_s=30) is None
     clock.now += 0.1
-    assert guard.acquire("m1", ttl_s=30) is True
+    assert guard.acquire("m1", ttl_s=30)
 
 
-def test_local_guard_release_and_extend() -> None:
-    clock = FakeClock()
-    guard = LocalGuard(clock)
-    guard.acquire("m1", ttl_s=30)
+def test_redis_guard_mark_carries_its_ttl(redis_client: redis.Redis, redis_ns: str) -> None:
+    guard = RedisGuard(redis_client, prefix=f"{redis_ns}:inflight:")
+    token = guard.acquire("m1", ttl_s=30)
 
-    guard.release("m1")
-    assert guard.acquire("m1", ttl_s=30) is True
-
-    clock.now += 20
-    guard.extend("m1", ttl_s=30)  # now held until +50
-    clock.now += 25
-    assert guard.acquire("m1", ttl_s=30) is False
-    clock.now += 5
-    assert guard.acquire("m1", ttl_s=30) is True
-    guard.release("never-acquired")  # harmless
-
-
-@pytest.fixture
-def redis_guard(redis_client: redis.Redis, redis_ns: str) -> RedisGuard:
-    return RedisGuard(redis_client, prefix=f"{redis_ns}:inflight:")
-
-
-def test_redis_guard_admits_one_check_at_a_time(
-    redis_guard: RedisGuard, redis_client: redis.Redis, redis_ns: str
-) -> None:
-    other_process = RedisGuard(
-        redis.Redis(connection_pool=redis_client.connection_pool), f"{redis_ns}:inflight:"
-    )
-
-    assert redis_guard.acquire("m1", ttl_s=30) is True
-    assert other_process.acquire("m1", ttl_s=30) is False
-    assert redis_guard.acquire("m1", ttl_s=30) is False
-    assert other_process.acquire("m2", ttl_s=30) is True
-
-
-def test_redis_guard_mark_carries_its_ttl(
-    redis_guard: RedisGuard, redis_client: redis.Redis, redis_ns: str
-) -> None:
-    redis_guard.acquire("m1", ttl_s=30)
-
-    ttl_ms = redis_client.pttl(f"{redis_ns}:inflight:m1")
-
-    assert 29_000 < ttl_ms <= 30_000
-
-
-def test_redis_guard_expires_by_itself(redis_guard: RedisGuard) -> None:
-    assert redis_guard.acquire("m1", ttl_s=0.15) is True
-
-    time.sleep(0.25)
-
-    assert redis_guard.acquire("m1", ttl_s=30) is True
-
-
-def test_redis_guard_release_and_extend(
-    redis_guard: RedisGuard, redis_client: redis.Redis, redis_ns: str
-) -> None:
-    redis_guard.acquire("m1", ttl_s=5)
-    redis_guard.release("m1")
-    assert redis_guard.acquire("m1", ttl_s=5) is True
-
-    redis_guard.extend("m1", ttl_s=60)
-
+    assert 29_000 < redis_client.pttl(f"{redis_ns}:inflight:m1") <= 30_000
+    assert token and guard.extend("m1", token, 60)
     assert 59_000 < redis_client.pttl(f"{redis_ns}:inflight:m1") <= 60_000
-    assert redis_guard.acquire("m1", ttl_s=5) is False
+
+
+def test_a_dead_workers_checks_are_free_at_once_and_listed(redis_client: redis.Redis, redis_ns: str) -> None:
+    live = RedisLiveness(redis_client, f"{redis_ns}:")
+    guard = RedisGuard(redis_client, f"{redis_ns}:inflight:", live)
+    live.beat("worker-a")
+    live.beat("worker-b")
+    for uid, worker in (("m1", "worker-a"), ("m2", "worker-a"), ("m3", "worker-b")):
+        token = guard.acquire(uid, ttl_s=60)
+        assert token and guard.rearm(uid, token, 60, worker)
+    assert guard.acquire("m1", 60) is None and guard.orphans() == []
+
+    redis_client.delete(f"{redis_ns}:alive:worker-a")  # worker-a was SIGKILLed: its beat lapses
+
+    assert sorted(guard.orphans()) == ["m1", "m2"]
+    assert guard.orphans() == []  # handed out once
+    assert guard.acquire("m1", 60)  # its marks are free without waiting out the 60 s
+    assert guard.acquire("m3", 60) is None  # worker-b's are not
+
+
+def test_liveness_forgets_nobody_that_beats(redis_client: redis.Redis, redis_ns: str) -> None:
+    live = RedisLiveness(redis_client, f"{redis_ns}:")
+    live.beat("w1")
+    assert live.alive("w1") and not live.alive("w2") and not live.alive("")
+    assert live.dead() == []
+    local = LocalLiveness(FakeClock())
+    local.beat("me")
+    assert local.alive("me") and not local.alive("a-previous-run")
 
 
 # --- Redis leases ------------------------------------------------------------------------------------

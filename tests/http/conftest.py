@@ -102,13 +102,14 @@ class Site:
     uids: dict[str, str] = field(default_factory=dict)
 
     def check(
-        self, name: str, ok: bool, at: datetime, latency_ms: float | None = 20.0, **details: object
-    ) -> str:
-        """Record one check of `name` at `at` through the real state machine; returns the new state."""
+        self, name: str, ok: bool, at: datetime, latency_ms: float | None = 20.0,
+        reason: str = "connection refused to 10.0.0.7:5432", failure: FailureClass = FailureClass.REFUSED,
+        **details: object,
+    ) -> str:  # fmt: skip
+        """Record one check of `name` at `at` through the real state machine; returns the new state.
+        Checks of a monitor must come in time order, as they do in life (incidents follow them)."""
         result = (
-            CheckResult.up(latency_ms, **details)
-            if ok
-            else CheckResult.down(FailureClass.REFUSED, "connection refused to 10.0.0.7:5432", latency_ms)
+            CheckResult.up(latency_ms, **details) if ok else CheckResult.down(failure, reason, latency_ms)
         )
 
         def decide(prev: MonitorSnapshot | None):  # type: ignore[no-untyped-def]

@@ -95,17 +95,25 @@ def test_detail_has_heartbeats_uptime_incident_and_certificate(site: Site) -> No
         "names": ["checkout.example"],
     }
     site.check("checkout-api", True, now - timedelta(minutes=20), latency_ms=40.0, cert=cert)
-    site.store.incidents.open_incident(
-        site.uids["checkout-api"], now - timedelta(minutes=50), "refused", "refused", 1
-    )
+    recovered = site.client.simulate_get("/api/v1/monitors/shop/checkout-api").json
+    assert recovered["openIncident"] is None  # the outage from -50 to -20 minutes is over
+    site.check("checkout-api", False, now - timedelta(minutes=5), reason="refused")
+    site.check("checkout-api", True, now - timedelta(minutes=1), latency_ms=40.0, cert=cert)
 
     d = site.client.simulate_get("/api/v1/monitors/shop/checkout-api").json
-    assert [h["state"] for h in d["heartbeats"]] == ["UP", "DOWN", "DOWN", "DOWN", "UP"]
-    assert d["uptime"]["24h"]["up"] == 1 and d["uptime"]["24h"]["down"] == 3
-    assert d["uptime"]["24h"]["uptimePercent"] == "25.00"
-    assert d["uptime"]["30d"]["up"] == 2 and d["uptime"]["30d"]["uptimePercent"] == "40.00"
-    assert d["uptime"]["7d"]["checks"] == 4 and d["uptime"]["90d"]["checks"] == 5
-    assert d["openIncident"]["open"] is True and d["openIncident"]["firstReason"] == "refused"
+    assert [h["state"] for h in d["heartbeats"]] == ["UP", "DOWN", "UP", "DOWN", "DOWN", "DOWN", "UP"]
+    assert d["uptime"]["24h"]["up"] == 2 and d["uptime"]["24h"]["down"] == 4
+    assert d["uptime"]["24h"]["uptimePercent"] == "33.33"
+    assert d["uptime"]["30d"]["up"] == 3 and d["uptime"]["30d"]["uptimePercent"] == "42.85"
+    assert d["uptime"]["7d"]["checks"] == 6 and d["uptime"]["90d"]["checks"] == 7
+    assert d["openIncident"] is None
+    incidents = site.client.simulate_get("/api/v1/incidents?namespace=shop&monitor=checkout-api").json[
+        "items"
+    ]
+    assert [(i["open"], i["firstReason"], i["durationSeconds"]) for i in incidents] == [
+        (False, "refused", 240.0),
+        (False, "connection refused to 10.0.0.7:5432", 1800.0),
+    ]
     assert d["certificate"]["daysLeft"] == 12, "days left as of now, not as of the check"
     assert d["certificate"]["subject"] == "checkout.example" and d["certificate"]["expired"] is False
     assert d["spec"]["http"]["url"] == "https://checkout.internal/healthz"
@@ -217,3 +225,24 @@ def test_reads_carry_an_etag_and_answer_304_when_unchanged(site: Site) -> None:
     site.check("search", False, site.now)
     changed = site.client.simulate_get("/api/v1/monitors/shop/search", headers={"If-None-Match": before})
     assert changed.status_code == 200 and changed.headers["etag"] != before
+
+
+def test_transitions_show_what_each_state_change_did(site: Site) -> None:
+    now = site.now
+    site.check("search", True, now - timedelta(minutes=3))
+    site.check("search", False, now - timedelta(minutes=2))
+    site.check("search", True, now - timedelta(minutes=1))
+
+    r = site.client.simulate_get("/api/v1/transitions", params={"namespace": "shop", "monitor": "search"})
+    items = r.json["items"]
+    assert [(t["from"], t["to"], t["event"], t["status"]) for t in items] == [
+        ("DOWN", "UP", "up", "pending"),
+        ("UP", "DOWN", "down", "pending"),
+        (None, "UP", None, "pending"),
+    ]
+    assert items[0]["incidentId"] == items[1]["incidentId"] is not None
+    assert items[0]["monitor"]["name"] == "search"
+    bad = site.client.simulate_get("/api/v1/transitions", params={"status": "lost"})
+    assert bad.status_code == 400 and "status" in bad.json["error"]["description"]
+    empty = site.client.simulate_get("/api/v1/transitions", params={"status": "failed"})
+    assert empty.json == {"items": [], "next": None}

@@ -112,20 +112,33 @@ def test_outages_reach_the_chat_exactly_once(
             ("up", "sent", 1),
         ]
 
-        # The receiver refuses twice: the next DOWN arrives once, on the third attempt.
+        # The receiver refuses twice during an outage: the DOWN arrives once, on the third attempt.
         receiver.statuses = [500, 500]
-        outage(url, target)
+        target.status = 500
+        wait_for("the third attempt", lambda: receiver.events().count("down") == 4, timeout=20)
+        target.status = 200
         wait_for("the retried DOWN and the UP", lambda: len(deliveries(url, status="sent")) == 4, timeout=20)
-        assert receiver.events() == [
-            "down",
-            "up",
-            "down",
-            "down",
-            "down",
-            "up",
-        ]  # 2 refused; the UP waits its turn
+        assert receiver.events() == ["down", "up", "down", "down", "down", "up"]  # the UP waited its turn
         retried = deliveries(url, event="down")[-1]
         assert retried["attempts"] == 3 and "answered 500" in retried["lastError"]
+
+        # The receiver refuses until the outage is over: the stale DOWN is never sent, nor is an UP
+        # for an outage the chat never heard of; the API says why.
+        receiver.statuses = [500] * 1000
+        target.status = 500
+        wait_for("a refused attempt", lambda: receiver.events().count("down") == 5, timeout=20)
+        target.status = 200
+        wait_for("UP", lambda: state(url) == "UP", timeout=20)
+        stale = wait_for("the DOWN superseded", lambda: deliveries(url, status="superseded"), timeout=20)
+        assert [d["event"] for d in stale] == ["down"] and "was over" in stale[0]["reason"]
+        (lone,) = wait_for("the UP suppressed", lambda: deliveries(url, status="suppressed"), timeout=20)
+        assert (lone["event"], lone["reason"]) == (
+            "up",
+            "no DOWN notice of this incident reached this provider",
+        )
+        receiver.statuses = []
+        seen = len(receiver.bodies)
+        assert receiver.events()[-1] == "down"  # the refused attempt; nothing after it
 
         # Under a Silence: nothing reaches the chat, and the API says why.
         now = datetime.now(UTC)
@@ -137,11 +150,11 @@ def test_outages_reach_the_chat_exactly_once(
         wait_for("the silence loaded", lambda: sys_.parts.store.resources.get("Silence", "shop", "migration"))
         time.sleep(1.2)  # the alert cache follows the resource cache within a second
         outage(url, target)
-        muted = wait_for("two suppressed", lambda: deliveries(url, status="suppressed")[1:], timeout=20)
-        assert [d["event"] for d in deliveries(url, status="suppressed")] == ["down", "up"]
+        muted = wait_for("two silenced", lambda: deliveries(url, status="suppressed")[1:], timeout=20)
+        assert [d["event"] for d in deliveries(url, status="suppressed")] == ["up", "down", "up"]
         assert muted[0]["reason"].startswith("silenced by shop/migration until ")
         assert muted[0]["reason"].endswith(": DB migration")
-        assert len(receiver.bodies) == 6
+        assert len(receiver.bodies) == seen
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from app.actors.alerts import LOST_PENDING_S
+from app.actors.periodic import DELIVERY_GRACE_S
 from tests.integration import test_alerting_pipeline as pipeline
 from tests.integration.test_alerting_pipeline import (
     MONITOR,
@@ -40,14 +40,14 @@ def test_a_flapping_monitor_sends_one_notice_then_one_when_it_settles(
     flapping = harness.store.resources.get("Monitor", "shop", "checkout").status["flapping"]  # type: ignore[union-attr]
     assert flapping["active"] is True and flapping["percent"] > 30
 
-    assert harness.alerts.settle_flapping() == 0  # still unstable
+    assert harness.jobs.settle_flapping() == 0  # still unstable
     for _ in range(18):
         harness.check("checkout", ok=True)  # calm checks: no transitions
-    assert harness.alerts.settle_flapping() == 1
+    assert harness.jobs.settle_flapping() == 1
     harness.settle()
     wait_for("the settled notice", lambda: len(receiver.bodies) == 7)
     assert receiver.events()[-1] == "flappingEnded" and receiver.bodies[-1]["state"] == "UP"
-    assert harness.alerts.settle_flapping() == 0  # once
+    assert harness.jobs.settle_flapping() == 0  # once
 
 
 def test_reminders_while_down_per_policy(harness: Harness, receiver: WebhookReceiver) -> None:
@@ -61,12 +61,12 @@ def test_reminders_while_down_per_policy(harness: Harness, receiver: WebhookRece
     )
     harness.check("checkout", ok=True)
     harness.check("checkout", ok=False)
-    assert harness.alerts.send_reminders() == 0  # not yet a minute
+    assert harness.jobs.send_reminders() == 0  # not yet a minute
     harness.offset = timedelta(seconds=65)
-    assert harness.alerts.send_reminders() == 1  # chat's first
-    assert harness.alerts.send_reminders() == 0  # the same reminder only once
+    assert harness.jobs.send_reminders() == 1  # chat's first
+    assert harness.jobs.send_reminders() == 0  # the same reminder only once
     harness.offset = timedelta(seconds=125)
-    assert harness.alerts.send_reminders() == 2  # chat's second and mail's first
+    assert harness.jobs.send_reminders() == 2  # chat's second and mail's first
     harness.settle()
     wait_for("five messages", lambda: len(receiver.bodies) == 5)
     assert receiver.events() == ["down", "down", "reminder", "reminder", "reminder"]
@@ -77,7 +77,7 @@ def test_reminders_while_down_per_policy(harness: Harness, receiver: WebhookRece
     harness.offset = timedelta(0)
     harness.check("checkout", ok=True)
     harness.offset = timedelta(minutes=10)
-    assert harness.alerts.send_reminders() == 0  # closed: no more
+    assert harness.jobs.send_reminders() == 0  # closed: no more
     wait_for("the recoveries", lambda: receiver.events()[-2:] == ["up", "up"])
 
 
@@ -95,14 +95,14 @@ def test_certificate_warning_once_per_threshold(harness: Harness, receiver: Webh
         "warn": 7,
     }
     harness.check("checkout", ok=True, cert=cert)
-    assert harness.alerts.warn_certificates() == 1
+    assert harness.jobs.warn_certificates() == 1
     harness.check("checkout", ok=True, cert=cert)
-    assert harness.alerts.warn_certificates() == 0
+    assert harness.jobs.warn_certificates() == 0
     harness.check("checkout", ok=True, cert={**cert, "daysLeft": 1, "warn": 1})
-    assert harness.alerts.warn_certificates() == 1
+    assert harness.jobs.warn_certificates() == 1
     renewed = {k: v for k, v in cert.items() if k != "warn"} | {"daysLeft": 80, "sha256": "cd" * 32}
     harness.check("checkout", ok=True, cert=renewed)  # no threshold crossed: no warning
-    assert harness.alerts.warn_certificates() == 0
+    assert harness.jobs.warn_certificates() == 0
     harness.settle()
     wait_for("two warnings", lambda: len(receiver.bodies) == 2)
     assert receiver.titles() == [
@@ -129,9 +129,9 @@ def test_lost_pending_deliveries_are_sent_again(harness: Harness, receiver: Webh
         "lost body",
         harness.now(),
     )
-    assert harness.alerts.sweep_deliveries() == 0  # young: its message may still be queued
-    harness.offset = timedelta(seconds=LOST_PENDING_S + 5)
-    assert harness.alerts.sweep_deliveries() == 1
+    assert harness.jobs.sweep_deliveries() == 0  # young: its message may still be queued
+    harness.offset = timedelta(seconds=DELIVERY_GRACE_S + 5)
+    assert harness.jobs.sweep_deliveries() == 1
     harness.settle()
     wait_for("the lost message", lambda: receiver.titles() == ["lost title"])
     assert receiver.bodies[0]["state"] == "DOWN" and receiver.bodies[0]["monitor"]["name"] == "checkout"
@@ -156,7 +156,7 @@ spec: {{type: telegram, telegram: {{botTokenSecretRef: {{name: missing}}, chatId
 ---
 """
     harness.apply(PROVIDER.format(name="chat", url=receiver.url), discord)
-    assert harness.alerts.probe_providers() == 3
+    assert harness.jobs.probe_providers() == 3
     harness.settle()
 
     def status(name: str) -> dict:  # type: ignore[type-arg]
@@ -173,6 +173,6 @@ spec: {{type: telegram, telegram: {{botTokenSecretRef: {{name: missing}}, chatId
     assert {c["type"] for c in status("discord")["conditions"]} == {"Valid", "Reconciled", "Ready"}
     assert "t0k3n" not in str(status("discord"))
     assert receiver.bodies == []  # probing sent no message
-    assert harness.alerts.probe_providers() == 0  # tested a moment ago
+    assert harness.jobs.probe_providers() == 0  # tested a moment ago
     harness.offset = timedelta(minutes=11)
-    assert harness.alerts.probe_providers() == 3
+    assert harness.jobs.probe_providers() == 3

@@ -18,15 +18,17 @@ from typing import Any
 
 import dramatiq
 import pytest
+from pony.orm import db_session
 
 from app.actors import register_actors
 from app.actors.alerts import AlertCache, register_alert_actors
-from app.actors.broker import ALERT_QUEUE, make_broker
+from app.actors.broker import ALERT_QUEUE, TRANSITION_QUEUE, make_broker
+from app.actors.periodic import Housekeeping
 from app.actors.runtime import Runtime
 from app.alerting.state import RetryPolicy, next_state
 from app.catalog import Catalog
 from app.controller.folder import FolderController
-from app.coord import LocalGuard
+from app.coord import LocalGuard, start_beating
 from app.model import CheckResult, FailureClass
 from app.resources.loader import SecretStore
 from app.store import Store
@@ -48,6 +50,7 @@ class WebhookReceiver:
 
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
+        self.accepted: list[dict[str, Any]] = []  # the bodies answered 2xx: what the chat shows
         self.headers: list[dict[str, str]] = []
         self.statuses: list[int] = []  # answers to give, in order; then 200
         self.hold = threading.Event()  # while clear and `holding`, requests wait before answering
@@ -66,6 +69,8 @@ class WebhookReceiver:
                 if rec.holding:
                     rec.hold.wait(30)
                 status = rec.statuses.pop(0) if rec.statuses else 200
+                if status < 300:
+                    rec.accepted.append(json.loads(body))
                 try:
                     self.send_response(status)
                     self.send_header("Content-Length", "2")
@@ -154,7 +159,12 @@ class Harness:
         self.alerts = register_alert_actors(self.broker, self.rt, AlertCache(self.store, ttl=0.0))
         self.rt.in_maintenance = self.alerts.in_maintenance
         self.actors = register_actors(self.broker, self.rt, hooks=[self.alerts.on_transition])
-        self.worker = dramatiq.Worker(self.broker, queues={ALERT_QUEUE}, worker_threads=2, worker_timeout=20)
+        self.jobs = Housekeeping(self.actors, self.alerts)
+        self.stop = threading.Event()
+        start_beating(self.rt.liveness, self.rt.identity, self.stop)  # as a worker process does
+        self.worker = dramatiq.Worker(
+            self.broker, queues={TRANSITION_QUEUE, ALERT_QUEUE}, worker_threads=2, worker_timeout=20
+        )
         self.worker.start()
 
     def now(self) -> datetime:
@@ -169,8 +179,12 @@ class Harness:
         assert rec is not None, f"no {kind} shop/{name}"
         return rec.uid
 
-    def check(self, name: str, ok: bool, reason: str = "HTTP 500 from /health", **details: Any) -> int | None:
-        """Record one check result as the check actor would; run the transition it makes, if any."""
+    def check(
+        self, name: str, ok: bool, reason: str = "HTTP 500 from /health", send: bool = True,
+        settle: bool = True, **details: Any,
+    ) -> int | None:  # fmt: skip
+        """Record one check result as the check actor would; run the transition it makes, if any
+        (`send=False`: the message announcing it is lost)."""
         uid = self.uid(name)
         entry = self.catalog.monitor(uid)
         now = self.now()
@@ -183,18 +197,21 @@ class Harness:
         rec = self.store.checks.record(
             uid, result, lambda p: next_state(p, result, RetryPolicy(), maint, now), now
         )
-        if rec.transition_id is not None:
+        if rec.transition_id is not None and send:
             self.actors.handle_transition.send(rec.transition_id)
-        self.settle()
+        if settle:
+            self.settle()
         return rec.transition_id
 
     def settle(self) -> None:
-        self.broker.join(ALERT_QUEUE, timeout=20_000, fail_fast=False)  # a failed delivery is a result here
+        for queue in (TRANSITION_QUEUE, ALERT_QUEUE, ALERT_QUEUE):  # deliveries wait on transitions
+            self.broker.join(queue, timeout=20_000, fail_fast=False)  # a failed delivery is a result here
 
     def deliveries(self, **filters: Any) -> list[Any]:
         return list(reversed(self.store.deliveries.list(**filters, limit=1000)))
 
     def close(self) -> None:
+        self.stop.set()
         self.worker.stop(timeout=5000)
         self.broker.close()
         self.store.close()
@@ -305,7 +322,7 @@ def test_permanent_failure_is_not_retried_and_marks_the_provider(
     assert len(receiver.bodies) == 1
 
 
-def test_a_claimed_delivery_is_not_sent_twice_until_its_claim_is_stale(
+def test_a_claimed_delivery_is_not_sent_twice_while_its_holder_lives(
     harness: Harness, receiver: WebhookReceiver
 ) -> None:
     harness.apply(PROVIDER.format(name="chat", url=receiver.url), MONITOR.format(name="checkout"))
@@ -316,15 +333,29 @@ def test_a_claimed_delivery_is_not_sent_twice_until_its_claim_is_stale(
     assert (
         created and repo.create("k:1", provider, None, "down", "pending", "x", "y", harness.now())[1] is False
     )
-    assert repo.claim(row.id, harness.now(), 600) is not None  # a worker took it and died
+    harness.rt.liveness.beat("slow-worker")
+    assert repo.claim(row.id, "slow-worker", harness.now(), 60) is not None  # a live worker is sending it
     harness.alerts.deliver.send(row.id, None)  # the broker redelivers
     harness.settle()
     assert receiver.bodies == [] and repo.get(row.id).status == "sending"  # type: ignore[union-attr]
-    harness.offset = timedelta(minutes=11)  # the claim is stale now: the sweeper retakes it
-    assert harness.alerts.sweep_deliveries() == 1
+    assert harness.jobs.sweep_deliveries() == 0  # alive and within its lease
+    harness.offset = timedelta(seconds=61)  # it overran the lease: the sweeper retakes it
+    assert harness.jobs.sweep_deliveries() == 1
     harness.settle()
     wait_for("the retaken delivery", lambda: len(receiver.bodies) == 1)
-    assert repo.get(row.id).attempts == 2  # type: ignore[union-attr]
+    done = repo.get(row.id)
+    assert done is not None and (done.attempts, done.status, done.maybe_delivered) == (2, "sent", True)
+
+
+def test_a_dead_workers_claim_is_retaken_at_once(harness: Harness, receiver: WebhookReceiver) -> None:
+    harness.apply(PROVIDER.format(name="chat", url=receiver.url), MONITOR.format(name="checkout"))
+    repo, provider = harness.store.deliveries, harness.uid("chat", "NotificationProvider")
+    row, _ = repo.create("k:2", provider, harness.uid("checkout"), "down", "pending", "t", "b", harness.now())
+    assert repo.claim(row.id, "host:4242", harness.now(), 60) is not None  # that process was SIGKILLed
+
+    assert harness.jobs.sweep_deliveries() == 1  # no beat from its holder: no need to wait out the lease
+    harness.settle()
+    wait_for("the retaken delivery", lambda: len(receiver.bodies) == 1)
 
 
 def test_dedup_window_and_no_recovery_notice_without_an_outage_notice(
@@ -384,3 +415,98 @@ spec: {{start: "{start}", duration: 1h, monitorSelector: {{matchLabels: {{team: 
     harness.check("cart", ok=False)  # not selected by the window
     assert harness.store.checks.states()[harness.uid("cart")].state == "DOWN"
     assert harness.deliveries() == [] and receiver.bodies == []  # cart's team has no policy
+
+
+# --- what was wrong, each shown by a test that failed before -----------------------------------------
+
+
+def test_a_late_down_is_superseded_and_the_next_outage_is_announced(
+    harness: Harness, receiver: WebhookReceiver
+) -> None:
+    """Before: the UP went out alone, then the late DOWN opened an incident nothing closed, and the
+    next real outage folded into it and sent no DOWN at all."""
+    harness.apply(MONITOR.format(name="checkout"), PROVIDER.format(name="chat", url=receiver.url), policy())
+    harness.check("checkout", ok=True)
+    down = harness.check("checkout", ok=False, send=False)  # its message is lost (worker died, Redis refused)
+    harness.check("checkout", ok=True)  # recovered before anyone handled the DOWN
+    assert down is not None
+    harness.actors.handle_transition.send(down)  # the late message
+    harness.settle()
+
+    assert receiver.bodies == []  # neither a stale DOWN nor a lone UP
+    rows = harness.deliveries()
+    assert [(d.event, d.status) for d in rows] == [("down", "superseded"), ("up", "suppressed")]
+    assert "was already over" in harness.store.transitions.get(down).note  # type: ignore[union-attr]
+    assert harness.store.incidents.open_for(harness.uid("checkout")) is None
+
+    harness.check("checkout", ok=False)  # the next real outage
+    harness.check("checkout", ok=True)
+    wait_for("DOWN and UP", lambda: len(receiver.accepted) == 2)
+    assert receiver.events() == ["down", "up"]
+    assert harness.jobs.send_reminders() == 0
+
+
+def test_a_dead_workers_down_never_follows_its_up(harness: Harness, receiver: WebhookReceiver) -> None:
+    """Before: the UP waited 30 s for the dead worker's claim, then the sweeper re-sent the stale
+    DOWN ten minutes after the UP (PagerDuty got a trigger after the resolve)."""
+    harness.apply(MONITOR.format(name="checkout"), PROVIDER.format(name="chat", url=receiver.url), policy())
+    harness.check("checkout", ok=True)
+    receiver.holding = True  # the chat takes the DOWN and keeps the sender waiting
+    harness.check("checkout", ok=False, settle=False)
+    assert receiver.arrived.wait(10)
+    (down,) = wait_for(
+        "the DOWN in flight", lambda: [d for d in harness.deliveries() if d.status == "sending"]
+    )
+    harness.check("checkout", ok=True, settle=False)  # recovered while the DOWN is in flight
+    up = wait_for("the UP planned", lambda: [d for d in harness.deliveries() if d.event == "up"])
+    time.sleep(1.0)
+    assert receiver.events() == ["down"] and harness.store.deliveries.get(up[0].id).status == "pending"  # type: ignore[union-attr]
+
+    # The sending worker dies: its claim now names a process that no longer beats.
+    with db_session:
+        harness.store.db.execute(
+            "UPDATE kk_deliveries SET claim_holder = 'host:4242' WHERE id = $id", {"id": down.id}
+        )
+    receiver.holding = False
+    assert harness.jobs.sweep_deliveries() == 1
+    wait_for("the UP", lambda: receiver.events() == ["down", "up"])
+    receiver.hold.set()
+    harness.settle()
+    final = {d.event: d for d in harness.deliveries()}
+    assert final["down"].status == "superseded" and final["down"].maybe_delivered
+    assert final["up"].status == "sent"
+    harness.offset = timedelta(minutes=15)
+    harness.jobs.sweep_deliveries()
+    harness.settle()
+    assert receiver.events() == ["down", "up"]  # nothing after the UP, ever
+
+
+def test_the_recovery_after_maintenance_is_announced_to_those_told_of_the_outage(
+    harness: Harness, receiver: WebhookReceiver
+) -> None:
+    """Before: DOWN -> MAINTENANCE closed the incident silently; the pager alert stayed open."""
+    harness.apply(MONITOR.format(name="checkout"), PROVIDER.format(name="chat", url=receiver.url), policy())
+    harness.check("checkout", ok=True)
+    harness.check("checkout", ok=False)
+    wait_for("the DOWN", lambda: receiver.events() == ["down"])
+    start = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0).isoformat()
+    window = f"""\
+apiVersion: kubekuma.io/v1alpha1
+kind: MaintenanceWindow
+metadata: {{name: upgrade, namespace: shop}}
+spec: {{start: "{start}", duration: 1h, monitorSelector: {{matchLabels: {{team: payments}}}}}}
+---
+"""
+    harness.apply(
+        MONITOR.format(name="checkout"), PROVIDER.format(name="chat", url=receiver.url), policy(), window
+    )
+    harness.check("checkout", ok=False)  # the window starts: MAINTENANCE, nothing sent, nothing closed
+    assert harness.store.checks.states()[harness.uid("checkout")].state == "MAINTENANCE"
+    assert harness.store.incidents.open_for(harness.uid("checkout")) is not None
+    harness.check("checkout", ok=True)  # fixed during the window: still MAINTENANCE, still open
+    assert harness.store.incidents.open_for(harness.uid("checkout")) is not None
+    harness.apply(MONITOR.format(name="checkout"), PROVIDER.format(name="chat", url=receiver.url), policy())
+    harness.check("checkout", ok=True)  # the window is over and the check counts again
+
+    wait_for("the UP", lambda: receiver.events() == ["down", "up"])
+    assert harness.store.incidents.open_for(harness.uid("checkout")) is None

@@ -6,6 +6,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,18 @@ class Recorder:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, float, float]] = []
+        self.tokens: dict[str, str] = {}
         self.lock = threading.Lock()
 
-    def __call__(self, uid: str, generation: int, planned: float, timeout: float) -> None:
+    def __call__(self, uid: str, generation: int, planned: float, timeout: float, token: str) -> None:
         with self.lock:
             self.calls.append((uid, planned, time.time()))
+            self.tokens[uid] = token
+
+    def finish(self, guard: LocalGuard, uid: str) -> None:
+        """What the worker does when the check is recorded: release the mark with its token."""
+        with self.lock:
+            guard.release(uid, self.tokens[uid])
 
     def count(self, uid: str) -> int:
         with self.lock:
@@ -105,7 +113,7 @@ def test_jobs_follow_the_resource_cache(setup: Any) -> None:
         timeout=3,
     )  # type: ignore[union-attr]
 
-    guard.release(c.uid)
+    rec.finish(guard, c.uid)
     seen_b = rec.count(b.uid)
     time.sleep(1.5)
     assert rec.count(b.uid) == seen_b  # nothing for a deleted monitor
@@ -119,7 +127,7 @@ def test_never_a_second_check_while_one_is_in_flight(setup: Any) -> None:
     wait_for("first enqueue", lambda: rec.count(m.uid) == 1, timeout=3)
     time.sleep(2.2)  # two more ticks pass while the check is "running"
     assert rec.count(m.uid) == 1 and sched.stats.skipped_inflight >= 2
-    guard.release(m.uid)  # the worker finished
+    rec.finish(guard, m.uid)  # the worker finished
     wait_for("the next tick enqueues again", lambda: rec.count(m.uid) == 2, timeout=3)
 
 
@@ -150,7 +158,7 @@ def test_only_the_leader_enqueues(setup: Any) -> None:
     sched.lead()
     wait_for("enqueued once leading", lambda: rec.count(m.uid) >= 1, timeout=3)
     sched.follow()
-    guard.release(m.uid)
+    rec.finish(guard, m.uid)
     n = rec.count(m.uid)
     time.sleep(1.5)
     assert rec.count(m.uid) == n
@@ -165,3 +173,45 @@ def test_planned_times_match_the_phase(setup: Any) -> None:
     _uid, planned, actual = rec.calls[0]
     assert actual >= planned  # never early
     assert planned == pytest.approx(planned_time(m.uid, 2.0, actual))
+
+
+def test_a_monitor_added_while_running_is_checked_within_seconds(setup: Any) -> None:
+    """As Uptime Kuma checks on save: a 6-hour monitor added now is not first checked hours later."""
+    store, sched, rec, guard = setup
+    old = monitor("old", interval="6h")
+    store.resources.sync([old])
+    sched.start(leading=True)
+    time.sleep(0.3)
+    assert rec.count(old.uid) == 0  # the schedule at start keeps its slots (no stampede)
+
+    new = monitor("new", interval="6h")
+    store.resources.sync([old, new])
+    wait_for("the new monitor checked", lambda: rec.count(new.uid) == 1, timeout=3)
+    assert rec.count(old.uid) == 0
+
+    rec.finish(guard, new.uid)
+    changed = monitor("new", interval="6h")
+    changed.spec = {**changed.spec, "timeout": "2s"}  # type: ignore[dict-item]
+    changed.spec_hash = "edited"
+    store.resources.sync([old, changed])
+    wait_for("the edited monitor checked again", lambda: rec.count(new.uid) == 2, timeout=3)
+
+
+def test_a_standby_taking_over_starts_from_now(setup: Any) -> None:
+    """After a long standby the jobs' next runs lie far in the past; replaying every missed interval
+    would stall the new leader. They are recomputed from now instead."""
+    store, sched, rec, _guard = setup
+    ms = [monitor(f"m{i}", interval="1s") for i in range(20)]
+    store.resources.sync(ms)
+    sched.start(leading=False)
+    day_ago = datetime.now(UTC) - timedelta(hours=24)
+    for m in ms:
+        sched._sched.modify_job(m.uid, next_run_time=day_ago)
+
+    sched.lead()
+
+    now = datetime.now(UTC)
+    for m in ms:
+        nxt = sched.next_run(m.uid)
+        assert nxt is not None and now - timedelta(seconds=1) <= nxt <= now + timedelta(seconds=1)
+    wait_for("every monitor checked once", lambda: all(rec.count(m.uid) >= 1 for m in ms), timeout=3)

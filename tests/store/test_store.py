@@ -15,6 +15,10 @@ from app.alerting.state import RetryPolicy, next_state
 from app.model import CheckResult, FailureClass
 from app.resources.registry import spec_hash
 from app.store import ResourceRecord, Store, StoreError
+from app.store.migrations import MIGRATIONS
+
+LATEST = max(m[0] for m in MIGRATIONS)
+NEXT = LATEST + 1
 
 NOW = datetime(2024, 5, 1, 12, 30, 15, tzinfo=UTC)
 OK = CheckResult.up(latency_ms=20.0)
@@ -228,9 +232,9 @@ def test_record_writes_heartbeat_state_and_a_transition_only_on_change(store: St
     assert third.transition_id is not None
     assert third.decision.snapshot.state == "DOWN"
     assert store.checks.count_heartbeats("m1") == 3
-    assert store.incidents.unhandled_transitions(NOW + timedelta(days=1)) == [
-        first.transition_id,
+    assert [t.id for t in store.transitions.list("m1", status="pending")] == [
         third.transition_id,
+        first.transition_id,
     ]
 
     state = store.checks.states(["m1"])["m1"]
@@ -335,112 +339,6 @@ def test_prune_deletes_only_old_heartbeats(store: Store) -> None:
     assert store.checks.prune_heartbeats(NOW - timedelta(days=1)) == 0
 
 
-# --- outbox and incidents ------------------------------------------------------------------------
-
-
-def down_transition(store: Store, uid: str = "m1") -> int:
-    check(store, uid, OK, NOW - timedelta(minutes=1))
-    recorded = check(store, uid, FAIL, NOW)
-    assert recorded.transition_id is not None
-    return int(recorded.transition_id)
-
-
-def test_a_transition_is_claimed_once(store: Store) -> None:
-    tid = down_transition(store)
-
-    claimed = store.incidents.claim_transition(tid, "worker-a", NOW)
-    second = store.incidents.claim_transition(tid, "worker-b", NOW + timedelta(seconds=5), lease_s=60)
-
-    assert claimed is not None
-    assert (claimed.monitor_uid, claimed.from_state, claimed.to_state) == ("m1", "UP", "DOWN")
-    assert (claimed.reason, claimed.failure, claimed.at) == ("connection refused", "refused", NOW)
-    assert second is None
-
-
-def test_the_same_worker_may_claim_again(store: Store) -> None:
-    tid = down_transition(store)
-    store.incidents.claim_transition(tid, "worker-a", NOW)
-
-    assert store.incidents.claim_transition(tid, "worker-a", NOW + timedelta(seconds=1)) is not None
-
-
-def test_a_stale_claim_can_be_taken_over(store: Store) -> None:
-    tid = down_transition(store)
-    store.incidents.claim_transition(tid, "worker-a", NOW)
-
-    early = store.incidents.claim_transition(tid, "worker-b", NOW + timedelta(seconds=59), lease_s=60)
-    late = store.incidents.claim_transition(tid, "worker-b", NOW + timedelta(seconds=61), lease_s=60)
-    after = store.incidents.claim_transition(tid, "worker-a", NOW + timedelta(seconds=62), lease_s=60)
-
-    assert early is None
-    assert late is not None and late.id == tid
-    assert after is None  # worker-b holds it now
-
-
-def test_a_handled_transition_is_never_claimed_again(store: Store) -> None:
-    tid = down_transition(store)
-    store.incidents.claim_transition(tid, "worker-a", NOW)
-    store.incidents.mark_handled(tid, NOW)
-
-    assert store.incidents.claim_transition(tid, "worker-a", NOW + timedelta(hours=1)) is None
-    assert store.incidents.claim_transition(tid, "worker-b", NOW + timedelta(hours=1)) is None
-    assert tid not in store.incidents.unhandled_transitions(NOW + timedelta(days=1))
-    assert store.incidents.claim_transition(999_999, "worker-a", NOW) is None
-
-
-def test_open_incident_is_idempotent(store: Store) -> None:
-    first = store.incidents.open_incident("m1", NOW, "connection refused", "refused", transition_id=1)
-    again = store.incidents.open_incident(
-        "m1", NOW + timedelta(seconds=5), "timed out", "timeout", transition_id=1
-    )
-
-    assert again.id == first.id
-    assert (again.opened_at, again.first_reason, again.last_reason) == (
-        NOW,
-        "connection refused",
-        "timed out",
-    )
-    assert [i.id for i in store.incidents.list("m1", open_only=True)] == [first.id]
-    open_now = store.incidents.open_for("m1")
-    assert open_now is not None and open_now.closed_at is None
-
-
-def test_a_later_failure_becomes_the_open_incidents_last_reason(store: Store) -> None:
-    tid = down_transition(store)
-    store.incidents.open_incident("m1", NOW, "connection refused", "refused", transition_id=tid)
-    check(
-        store, "m1", CheckResult.down(FailureClass.TIMEOUT, "timed out after 10s"), NOW + timedelta(minutes=1)
-    )
-
-    incident = store.incidents.open_for("m1")
-    assert incident is not None
-    assert (incident.first_reason, incident.last_reason) == ("connection refused", "timed out after 10s")
-
-
-def test_close_incident_then_a_new_one_can_open(store: Store) -> None:
-    first = store.incidents.open_incident("m1", NOW, "connection refused", "refused", transition_id=1)
-    other = store.incidents.open_incident("m2", NOW, "dns", "dns", transition_id=2)
-
-    closed = store.incidents.close_incident("m1", NOW + timedelta(minutes=5), transition_id=3)
-
-    assert closed is not None
-    assert closed.id == first.id
-    assert closed.closed_at == NOW + timedelta(minutes=5)
-    assert closed.duration_s == 300
-    assert closed.to_json()["open"] is False
-    assert store.incidents.open_for("m1") is None
-    assert store.incidents.close_incident("m1", NOW + timedelta(minutes=6), transition_id=4) is None
-    assert store.incidents.open_for("m2") == other  # another monitor's incident is untouched
-
-    reopened = store.incidents.open_incident(
-        "m1", NOW + timedelta(minutes=10), "refused again", None, transition_id=5
-    )
-
-    assert reopened.id != first.id
-    assert [i.id for i in store.incidents.list("m1")] == [reopened.id, first.id]
-    assert [i.id for i in store.incidents.list("m1", open_only=True)] == [reopened.id]
-
-
 # --- migrations ----------------------------------------------------------------------------------
 
 
@@ -455,7 +353,7 @@ def test_a_migration_upgrades_an_existing_database_without_losing_rows(db_url: s
     old = Store(db_url)
     old.resources.sync([rec("web")])
     check(old, "m1", OK, NOW)
-    assert old.schema_version() == 1
+    assert old.schema_version() == LATEST
     old.close()
 
     calls: list[str] = []
@@ -464,10 +362,10 @@ def test_a_migration_upgrades_an_existing_database_without_losing_rows(db_url: s
         calls.append(dialect)
         add_note_column(db, dialect)
 
-    new = Store(db_url, migrations=[(2, "add a note to heartbeats", migrate)])
+    new = Store(db_url, migrations=[*MIGRATIONS, (NEXT, "add a note to heartbeats", migrate)])
     try:
         assert calls == [new.dialect]
-        assert new.schema_version() == 2
+        assert new.schema_version() == NEXT
         assert [r.name for r in new.resources.list()] == ["web"]
         assert new.checks.count_heartbeats("m1") == 1
         with db_session:
@@ -477,19 +375,21 @@ def test_a_migration_upgrades_an_existing_database_without_losing_rows(db_url: s
     finally:
         new.close()
 
-    again = Store(db_url, migrations=[(2, "add a note to heartbeats", migrate)])
+    again = Store(db_url, migrations=[*MIGRATIONS, (NEXT, "add a note to heartbeats", migrate)])
     again.close()
     assert calls == [new.dialect]  # not run twice
 
-    with pytest.raises(StoreError, match="database schema 2 is newer than this KubeKuma \\(1\\); upgrade it"):
+    newer = f"database schema {NEXT} is newer than this KubeKuma \\({LATEST}\\); upgrade it"
+    with pytest.raises(StoreError, match=newer):
         Store(db_url)
 
 
 def test_a_new_database_starts_at_the_latest_version(db_url: str) -> None:
     calls: list[str] = []
-    store = Store(db_url, migrations=[(2, "nothing to do on a new database", lambda db, d: calls.append(d))])
+    nothing = (NEXT, "nothing to do on a new database", lambda db, d: calls.append(d))
+    store = Store(db_url, migrations=[*MIGRATIONS, nothing])
     try:
-        assert store.schema_version() == 2
+        assert store.schema_version() == NEXT
         assert calls == []
     finally:
         store.close()
@@ -505,17 +405,17 @@ def test_a_failing_migration_leaves_the_database_as_it_was(db_url: str) -> None:
         raise RuntimeError("migration bug")
 
     with pytest.raises(RuntimeError, match="migration bug"):
-        Store(db_url, migrations=[(2, "broken", broken)])
+        Store(db_url, migrations=[*MIGRATIONS, (NEXT, "broken", broken)])
 
     reopened = Store(db_url)
     try:
-        assert reopened.schema_version() == 1
+        assert reopened.schema_version() == LATEST
         assert [r.name for r in reopened.resources.list()] == ["web"]
     finally:
         reopened.close()
     # the half-done change was rolled back, so the fixed migration can run
-    fixed = Store(db_url, migrations=[(2, "fixed", add_note_column)])
+    fixed = Store(db_url, migrations=[*MIGRATIONS, (NEXT, "fixed", add_note_column)])
     try:
-        assert fixed.schema_version() == 2
+        assert fixed.schema_version() == NEXT
     finally:
         fixed.close()
