@@ -22,7 +22,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/kubekuma run --manifests examples --listen $(LISTEN)
 
-## Make sure Redis and PostgreSQL are up (starts them if not).
+## Make sure Redis, PostgreSQL and the servers the monitor types are tested against are up.
 services:
 	bash scripts/ensure-services.sh
 

@@ -72,6 +72,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     roles.folder_secrets_loop(parts, stop)
     roles.build_actors(parts)
     workers = roles.start_workers(parts, args.threads or settings.worker_threads)
+    roles.serve_role_metrics(parts)
     log.info("worker %s: consuming checks and alerts", parts.identity)
     stop.wait()
     for w in workers:
@@ -89,6 +90,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     start_heartbeat("scheduler", stop)
     actors = roles.build_actors(parts)
     sched, elector = roles.start_scheduler(parts, actors, elected=True)
+    roles.serve_role_metrics(parts)
     log.info("scheduler %s: waiting for the lease", parts.identity)
     stop.wait()
     if elector:
@@ -108,6 +110,7 @@ def cmd_controller(args: argparse.Namespace) -> int:
         raise ConfigError("KUBEKUMA_MANIFESTS / --manifests: the folder controller needs a manifests folder "
                           "(or run in a cluster, or pass --kubernetes)")  # fmt: skip
     parts = roles.build_parts(settings, kubernetes=kubernetes)
+    roles.serve_role_metrics(parts)
     stop = roles.wait_for_signal()
     start_heartbeat("controller", stop)
     kube = roles.kube_controller(parts)
@@ -137,23 +140,55 @@ def cmd_controller(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from app.resources.loader import load_folder
+    from app.controller.references import folder_references
+    from app.resources.credentials import warnings_of
+    from app.resources.loader import SecretStore, load_folder
 
     root = Path(args.dir)
     if not root.exists():
         print(f"{root}: no such file or folder", file=sys.stderr)
         return 2
     snap = load_folder(root, args.namespace)
-    for problem in snap.problems:
+    # The references the running controller checks, with its code: providers, monitors, Secrets.
+    # `env:` Secret references are the worker's environment's business, not this shell's.
+    problems = snap.problems + folder_references(snap, SecretStore(snap.secrets, environ={}))
+    for problem in problems:
         for line in problem.lines():
             print(line)
+    for r in snap.resources:
+        for w in warnings_of(r.raw_spec):
+            print(f"{r.source}: {r.kind} {r.namespace + '/' if r.namespace else ''}{r.name}: warning: {w}")
     kinds: dict[str, int] = {}
     for r in snap.resources:
         kinds[r.kind] = kinds.get(r.kind, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no objects"
-    nprob = sum(len(p.problems) for p in snap.problems)
+    nprob = sum(len(p.problems) for p in problems)
     print(f"{'invalid' if nprob else 'valid'}: {summary}; {nprob} problem(s)", file=sys.stderr)
     return 1 if nprob else 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from app.importers import gatus, kuma
+
+    source = Path(args.path)
+    if not source.is_file():
+        print(f"{source}: no such file", file=sys.stderr)
+        return 2
+    convert = kuma.convert if args.tool == "uptime-kuma" else gatus.convert
+    try:
+        bundle = convert(source, args.namespace)
+    except (ValueError, OSError) as exc:  # unreadable JSON/YAML or database
+        print(f"{source}: cannot read it: {exc}", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    for path in bundle.write(out):
+        print(f"wrote {path}")
+    report = out / "IMPORT-REPORT.md"
+    counts = f"{len(bundle.documents)} objects, {len(bundle.secrets)} Secrets"
+    print(f"{counts}; {len(bundle.unmapped)} setting(s) not carried over (see {report}):")
+    for line in bundle.unmapped:
+        print(f"  - {line}")
+    return 0
 
 
 def cmd_crds(args: argparse.Namespace) -> int:
@@ -240,6 +275,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--out", help="folder to write one YAML file per kind into; default: print to stdout")
     sp.set_defaults(fn=cmd_crds)
+
+    sp = sub.add_parser(
+        "import",
+        help="turn an Uptime Kuma database or backup, or a Gatus configuration, into manifests",
+        description="Write Monitors, NotificationProviders (with Secrets), NotificationPolicies, StatusPages "
+        "and MaintenanceWindows to OUT, and list every setting that could not be carried over.",
+    )
+    sp.add_argument("tool", choices=["uptime-kuma", "gatus"], help="where the configuration comes from")
+    sp.add_argument("path", help="uptime-kuma: kuma.db or a 1.x backup .json; gatus: config.yaml")
+    sp.add_argument("--out", default="imported", help="folder to write into (default: ./imported)")
+    sp.add_argument("--namespace", default="default", help="namespace of the written objects")
+    sp.set_defaults(fn=cmd_import)
     return p
 
 

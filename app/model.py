@@ -41,6 +41,7 @@ class FailureClass(enum.StrEnum):
     PROTOCOL = "protocol"
     MISMATCH = "mismatch"
     PERMISSION = "permission"
+    AUTH = "auth"  # the server rejected our credentials
     CONFIG = "config"
     NOT_READY = "not_ready"
     NO_PUSH = "no_push"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dramatiq
+import prometheus_client
 import redis
 import waitress
 from dramatiq.brokers.redis import RedisBroker
@@ -51,9 +52,10 @@ from app.coord import (
 )  # fmt: skip
 from app.coord.lease import Lease
 from app.http.app import create_app
-from app.http.metrics import PipelineSources, WorkerMetrics
+from app.http.metrics import PipelineCollector, PipelineSources, WorkerMetrics
 from app.http.public import PublicOptions
 from app.http.push import PushEndpoint
+from app.http.security import SERVER_LIMITS
 from app.resources.loader import SecretStore
 from app.scheduler import MonitorScheduler
 from app.store import Store
@@ -99,7 +101,7 @@ def build_parts(settings: Settings, kubernetes: bool = False) -> Parts:
         RedisGuard(client, f"{ns}:inflight:", liveness) if client is not None else LocalGuard()
     )
     identity = settings.instance_id or default_identity()
-    secrets = kube.secrets() if kube is not None else SecretStore()
+    secrets = kube.secrets() if kube is not None else SecretStore(allowed_env=settings.allowed_env_names)
     return Parts(
         settings, store, Catalog(store), secrets, broker, guard, identity, liveness, client, kube=kube
     )
@@ -185,7 +187,7 @@ def serve_web(parts: Parts, actors: Actors, threads: int = 8) -> Any:
         queue_depths=lambda: {q: queue_depth(parts.broker, q) for q in QUEUES},
         scheduler=lambda: parts.scheduler,
     )
-    public = PublicOptions(registry=parts.metrics, pipeline=pipeline)
+    public = PublicOptions(registry=parts.metrics, pipeline=pipeline, base_url=parts.settings.base_url or "")
     app = create_app(
         parts.store, parts.catalog, broker_ok=lambda: broker_ok(parts.broker), push=push, public=public
     )
@@ -196,8 +198,26 @@ def serve_web(parts: Parts, actors: Actors, threads: int = 8) -> Any:
         threads=threads,
         ident="kubekuma",
         clear_untrusted_proxy_headers=True,
+        **SERVER_LIMITS,
     )
     return server
+
+
+def serve_role_metrics(parts: Parts) -> int | None:
+    """Serve this process's registry on KUBEKUMA_METRICS_LISTEN (worker, scheduler, controller).
+
+    Scaled out, each role counts its own figures (checks run, drift, reconciles) in its own
+    process; this gives Prometheus a port per pod to scrape them. The port, or None if unset.
+    """
+    listen = parts.settings.metrics_listen
+    if not listen:
+        return None
+    parts.metrics.register(PipelineCollector(PipelineSources(scheduler=lambda: parts.scheduler)))
+    host, _, port = listen.rpartition(":")
+    server, _thread = prometheus_client.start_http_server(int(port), host.strip("[]"), registry=parts.metrics)
+    actual = int(server.server_address[1])
+    log.info("metrics on http://%s:%d/metrics", host, actual)
+    return actual
 
 
 def wait_for_signal() -> threading.Event:

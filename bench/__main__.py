@@ -26,13 +26,15 @@ BENCHMARKS = {
     "pipeline": "bench.pipeline",
     "hotpath": "bench.hotpath",
     "checkers": "bench.checkers",
+    "services": "bench.services",
     "push": "bench.push",
     "kube": "bench.kube",
     "alerting": "bench.alerting",
+    "maintenance": "bench.maintenance",
     "public": "bench.public",
 }
 # Written alongside other work: run when present, skipped with a note when not (yet) there.
-OPTIONAL = {"checkers", "push", "kube", "alerting", "public"}
+OPTIONAL = {"checkers", "services", "push", "kube", "alerting", "public"}
 
 
 def _optional_main(module: str) -> Callable[[bool], Any] | None:

@@ -9,6 +9,7 @@ session share its connection pools but never each other's cookies.
 from __future__ import annotations
 
 import ssl
+import time
 import warnings
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -22,11 +23,12 @@ from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import InsecureRequestWarning
 
-from app.checkers import certs, tlsclient
+from app.checkers import certs, sockets, timing, tlsclient
 from app.checkers.base import CheckContext, register
 from app.checkers.content import json_query_failure, keyword_failure
 from app.checkers.deadline import Deadline, DeadlineExceeded, call_within
 from app.checkers.errors import CheckFailed, classify
+from app.checkers.sockets import SocketTracker, tracking
 from app.checkers.values import optional_secret, pairs, secret
 from app.model import CheckResult, FailureClass
 from app.resources.monitor import HttpSpec, MonitorSpec, MonitorType
@@ -60,6 +62,30 @@ class Seen:
     redirects: int = 0
     url: str = ""
     headers_ms: float | None = None
+    setup_ms: dict[str, float] = field(default_factory=dict)  # dns, connect, tls of new connections
+    first_byte_ms: float | None = None  # of the last hop: request sent to headers read
+    reused: bool = False
+
+    def note_hop(self, setup: dict[str, float] | None, sent: float, answered: float) -> None:
+        waited = (answered - sent) * 1000
+        if setup is None:
+            self.reused = True
+        else:
+            for phase, ms in setup.items():
+                self.setup_ms[phase] = round(self.setup_ms.get(phase, 0.0) + ms, 2)
+            waited -= sum(setup.values())
+        self.first_byte_ms = round(max(0.0, waited), 2)
+
+    def timing(self, total_ms: float) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            **self.setup_ms,
+            "firstByteMs": self.first_byte_ms,
+            "headersMs": self.headers_ms,
+        }
+        out["totalMs"] = total_ms
+        if self.reused and not self.setup_ms:
+            out["reusedConnection"] = True
+        return out
 
 
 def _outgoing(s: HttpSpec, ctx: CheckContext) -> Outgoing:
@@ -125,6 +151,7 @@ def _send(
         cert = (out.files["cert"], out.files["key"]) if "key" in out.files else out.files["cert"]
     left = deadline.remaining()
     adapter = session.get_adapter(url)
+    sockets.install(adapter)  # timed connections whose sockets the check can shut at its deadline
     resp = adapter.send(
         prepared, stream=True, timeout=(left, left), verify=verify, cert=cert, proxies=proxies
     )
@@ -164,7 +191,9 @@ def _exchange(
     jar = RequestsCookieJar()
     while True:
         seen.url = url
+        sent = time.perf_counter()
         resp = _send(session, s, out, url, method, with_body, with_auth, jar, deadline)
+        seen.note_hop(timing.setup_of(resp.raw), sent, time.perf_counter())
         try:
             _record_cert(resp, seen, s, ctx)
             target = session.get_redirect_target(resp) if resp.status_code in _REDIRECTS else None
@@ -216,8 +245,9 @@ def _judge(
         "url": seen.url,
         "redirects": seen.redirects,
         "bodyBytes": len(body),
-        "timing": {"headersMs": seen.headers_ms, "totalMs": latency},
+        "timing": seen.timing(latency),
     }
+    timing.HTTP_PHASES.observe({**details["timing"], "totalMs": latency})
     if truncated:
         details["bodyTruncated"] = True
     if seen.cert is not None:
@@ -318,8 +348,15 @@ def _check(s: HttpSpec, ctx: CheckContext, deadline: Deadline) -> CheckResult:
 def check_http(spec: MonitorSpec, ctx: CheckContext) -> CheckResult:
     s: HttpSpec = spec.http  # type: ignore[assignment]
     deadline = Deadline(spec.timeout)
+    tracker = SocketTracker()
+
+    def run() -> CheckResult:
+        with tracking(tracker):
+            return _check(s, ctx, deadline)
+
     try:
-        return call_within(lambda: _check(s, ctx, deadline), deadline)
+        # At the deadline the check's sockets are shut down, so a server that drips cannot keep its thread.
+        return call_within(run, deadline, on_timeout=tracker.close)
     except DeadlineExceeded:
         return CheckResult.down(
             FailureClass.TIMEOUT,

@@ -93,11 +93,15 @@ def object_status(
     problems: list[str],
     missing: list[str],
     has_last_valid: bool,
+    warnings: list[str] | None = None,
     cache_error: str | None = None,
 ) -> dict[str, Any]:
     """Status of one object from its schema problems, its missing references and its cached spec.
 
-    `cache_error` says the resource cache could not be written (Reconciled=False)."""
+    `warnings` (literal credentials, app/resources/credentials.py) leave the object valid and
+    are the message of its Valid condition. `cache_error` says the resource cache could not be
+    written (Reconciled=False).
+    """
     rec = reconciled(generation, problems, missing, has_last_valid, cache_error)
     if problems:
         ready = has_last_valid
@@ -117,11 +121,12 @@ def object_status(
             valid_reason="ReferenceNotFound",
             reconcile=rec,
         )
+    notes = [f"warning: {w}" for w in warnings or []]
     if kind == "Monitor" and spec is not None and spec.get("enabled") is False:
         return resource_status(
-            old, True, [], generation, False, "Disabled", "spec.enabled is false", reconcile=rec
+            old, True, notes, generation, False, "Disabled", "spec.enabled is false", reconcile=rec
         )
-    return resource_status(old, True, [], generation, True, "Active", reconcile=rec)
+    return resource_status(old, True, notes, generation, True, "Active", reconcile=rec)
 
 
 def with_push_token(status: dict[str, Any], kind: str, spec: dict[str, Any] | None) -> dict[str, Any]:

@@ -11,10 +11,12 @@ from app.http.alerts import register as register_alerts
 from app.http.errors import handle_unexpected, serialize_error
 from app.http.monitors import MonitorDetail, MonitorHeartbeats, MonitorList
 from app.http.pages import Dashboard
+from app.http.probe import Probe
 from app.http.public import PublicOptions
 from app.http.public import register as register_public
 from app.http.push import PushEndpoint
 from app.http.push import register as register_push
+from app.http.security import BodyLimit, SecurityHeaders
 from app.store import Store
 
 
@@ -47,6 +49,7 @@ def create_app(
     public: PublicOptions | None = None,
 ) -> falcon.App:
     app = falcon.App()
+    app.add_middleware([SecurityHeaders(), BodyLimit()])
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(serialize_error)
     app.add_error_handler(Exception, handle_unexpected)
@@ -56,6 +59,7 @@ def create_app(
     app.add_route("/api/v1/monitors/{namespace}/{name}", MonitorDetail(store, catalog))
     app.add_route("/api/v1/monitors/{namespace}/{name}/heartbeats", MonitorHeartbeats(store, catalog))
     app.add_route("/", Dashboard(store, catalog))
+    app.add_route("/probe", Probe(store, catalog))
     if push is not None:
         register_push(app, push)
     register_public(app, store, catalog, public)

@@ -3,7 +3,8 @@
 Monitor figures come from the database when Prometheus scrapes (a custom Collector), so
 every `web` process answers the same and nothing drifts between processes: state, up,
 last latency, uptime ratios from rollups (one query for every monitor and window),
-certificate expiry, open incidents, deliveries by status, checks recorded.
+certificate expiry (a timestamp: promtool accepts only base units), open incidents,
+deliveries by status, checks recorded.
 
 Pipeline figures are counted where they happen: the scheduler's enqueue counts and
 drift come from `MonitorScheduler.stats`, the worker's run/failed/late counts from a
@@ -15,6 +16,7 @@ their own processes (see docs/api.md, "Metrics").
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,10 +26,11 @@ from typing import Any
 import dramatiq
 import falcon
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from app.catalog import Catalog
+from app.checkers import timing
 from app.http.reads import certificate, uptime_windows
 from app.model import State
 from app.store import Store
@@ -69,11 +72,6 @@ class MonitorCollector(Collector):
             "share of UP checks in the window (rollups)",
             labels=[*labels, "window"],
         )
-        cert_days = GaugeMetricFamily(
-            "kubekuma_monitor_certificate_days_left",
-            "days until the certificate the last check saw expires",
-            labels=labels,
-        )
         cert_expiry = GaugeMetricFamily(
             "kubekuma_monitor_certificate_expiry_timestamp_seconds",
             "when that certificate expires (unix time)",
@@ -97,11 +95,10 @@ class MonitorCollector(Collector):
                     ratio.add_metric([*lv, w], r.ratio)
             cert = certificate(st.details if st else None, now)
             if cert and "daysLeft" in cert:
-                cert_days.add_metric(lv, float(cert["daysLeft"]))
                 expires = datetime.fromisoformat(str(cert["expiresAt"]).replace("Z", "+00:00"))
                 cert_expiry.add_metric(lv, expires.timestamp())
             incident.add_metric(lv, 1.0 if open_by_uid.get(m.uid) else 0.0)
-        yield from (state, up, latency, ratio, cert_days, cert_expiry, incident)
+        yield from (state, up, latency, ratio, cert_expiry, incident)
         total = GaugeMetricFamily("kubekuma_incidents_open", "open incidents over all monitors")
         total.add_metric([], float(sum(open_by_uid.values())))
         yield total
@@ -143,16 +140,31 @@ class PipelineCollector(Collector):
         jobs.add_metric([], float(sched.job_count()))
         leading = GaugeMetricFamily("kubekuma_scheduler_leading", "1 while this scheduler holds the lease")
         leading.add_metric([], 1.0 if sched.leading else 0.0)
-        drift = GaugeMetricFamily(
+        bounds = [*(f"{b:g}" for b in stats.bounds), "+Inf"]
+        counts = [*itertools.accumulate(stats.bucket_counts), stats.count]
+        drift = HistogramMetricFamily(
             "kubekuma_scheduler_drift_seconds",
-            "enqueue time minus planned time over recent ticks",
-            labels=["quantile"],
+            "enqueue time minus planned time of each tick",
+            buckets=[(b, float(n)) for b, n in zip(bounds, counts, strict=True)],
+            sum_value=stats.total,
         )
-        recent = sorted(stats.samples[-5000:])
-        if recent:
-            for q in (0.5, 0.9, 0.99):
-                drift.add_metric([str(q)], recent[min(len(recent) - 1, int(q * len(recent)))])
         yield from (enq, skipped, jobs, leading, drift)
+
+
+class HttpPhaseCollector(Collector):
+    """Where the HTTP checks of this process spent their time (app.checkers.timing), by phase."""
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(
+            "kubekuma_http_phase_seconds",
+            "HTTP check time by phase: dns, connect and tls of new connections, firstByte, total",
+            labels=["phase"],
+        )
+        bounds = [*(f"{b:g}" for b in timing.BUCKETS), "+Inf"]
+        for phase, (buckets, count, total) in timing.HTTP_PHASES.snapshot().items():
+            counts = [*itertools.accumulate(buckets), count]
+            family.add_metric([phase], list(zip(bounds, map(float, counts), strict=True)), total)
+        yield family
 
 
 class WorkerMetrics(dramatiq.Middleware):
@@ -163,6 +175,7 @@ class WorkerMetrics(dramatiq.Middleware):
 
     def __init__(self, registry: CollectorRegistry, late_after_s: float = LATE_AFTER_S) -> None:
         self.late_after_s = late_after_s
+        registry.register(HttpPhaseCollector())
         self.run = Counter(
             "kubekuma_checks_run", "check messages this process ran to the end", registry=registry
         )

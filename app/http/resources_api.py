@@ -1,8 +1,9 @@
 """/api/v1/resources: every object of the ten kinds in the resource cache, with its status.
 
 What `kubectl get` would show in a cluster, also in folder mode: spec, labels and the
-controller's conditions. Specs hold references to Secrets, never their values, so the
-cache is safe to show as it is.
+controller's conditions. Specs hold references to Secrets, never their values. Status is
+shown through `readable_status`: a push monitor's derived token is a credential (anyone
+holding it can report DOWN), so anonymous readers never see it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 import falcon
 
 from app.http.errors import bad_request
+from app.resources.credentials import redact_value
 from app.resources.registry import KINDS
 from app.store import ResourceRecord, Store
 
@@ -20,6 +22,17 @@ _BY_ANY_NAME = {
     for info in KINDS.values()
     for alias in (info.kind, info.plural, *info.short_names)
 }
+
+
+# Status fields that are credentials. An authorised view (the access issue) may add them back here.
+PRIVATE_STATUS = frozenset({"pushToken"})
+
+
+def readable_status(status: dict[str, Any], authorised: bool = False) -> dict[str, Any]:
+    """The status a reader may see: everything but credentials, unless the reader is authorised."""
+    if authorised:
+        return dict(status)
+    return {k: v for k, v in status.items() if k not in PRIVATE_STATUS}
 
 
 def resource_json(r: ResourceRecord) -> dict[str, Any]:
@@ -31,8 +44,8 @@ def resource_json(r: ResourceRecord) -> dict[str, Any]:
         "generation": r.generation,
         "labels": r.labels,
         "valid": r.valid,
-        "spec": r.spec,
-        "status": r.status,
+        "spec": redact_value(r.spec),
+        "status": readable_status(r.status),
         "source": r.source or None,
         "owner": r.owner,
     }

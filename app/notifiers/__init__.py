@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.notifiers import (  # noqa: F401 - importing registers
+    alertmanager,
     apprise,
     discord,
     googlechat,

@@ -9,6 +9,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from app.resources.common import Duration, Model, NameValue, SecretKeyRef, ValueFrom
+from app.resources.services import (
+    AmqpSpec,
+    GroupSpec,
+    GrpcSpec,
+    MqttSpec,
+    NatsSpec,
+    RedisSpec,
+    SmtpSpec,
+    SqlSpec,
+)
 
 
 class MonitorType(enum.StrEnum):
@@ -21,6 +31,15 @@ class MonitorType(enum.StrEnum):
     STEAM = "steam"
     KUBERNETES = "kubernetes"
     TLS = "tls"
+    POSTGRES = "postgres"
+    MYSQL = "mysql"
+    REDIS = "redis"
+    MQTT = "mqtt"
+    AMQP = "amqp"
+    NATS = "nats"
+    GRPC = "grpc"
+    SMTP = "smtp"
+    GROUP = "group"
 
 
 _STATUS_RANGE = re.compile(r"^\d{3}(-\d{3})?$")
@@ -232,6 +251,15 @@ class MonitorSpec(Model):
     steam: SteamSpec | None = None
     kubernetes: KubernetesTargetSpec | None = None
     tls: TlsSpec | None = None
+    postgres: SqlSpec | None = None
+    mysql: SqlSpec | None = None
+    redis: RedisSpec | None = None
+    mqtt: MqttSpec | None = None
+    amqp: AmqpSpec | None = None
+    nats: NatsSpec | None = None
+    grpc: GrpcSpec | None = None
+    smtp: SmtpSpec | None = None
+    group: GroupSpec | None = None
 
     @field_validator("interval")
     @classmethod
@@ -286,8 +314,14 @@ class MonitorSpec(Model):
         match self.type:
             case MonitorType.HTTP | MonitorType.WEBSOCKET:
                 return str(s.url)
-            case MonitorType.TCP | MonitorType.STEAM | MonitorType.TLS:
+            case MonitorType.TCP | MonitorType.STEAM | MonitorType.TLS | MonitorType.GRPC | MonitorType.SMTP:
                 return f"{s.host}:{s.port}"
+            case MonitorType.POSTGRES | MonitorType.MYSQL:
+                return f"{self.type.value}://{s.host}:{s.port or (5432 if self.type == 'postgres' else 3306)}"
+            case MonitorType.REDIS | MonitorType.MQTT | MonitorType.AMQP | MonitorType.NATS:
+                return f"{self.type.value}://{s.host}:{s.port}"
+            case MonitorType.GROUP:
+                return "group " + ",".join(f"{k}={v}" for k, v in s.selector.matchLabels.items())
             case MonitorType.DNS:
                 return f"{s.name} {s.recordType}"
             case MonitorType.PING:

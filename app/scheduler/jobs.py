@@ -8,13 +8,14 @@ not use trigger jitter: in APScheduler 3 it accumulates and stretches the mean p
 
 from __future__ import annotations
 
+import bisect
 import gc
 import hashlib
 import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -49,16 +50,30 @@ class JobShape:
     generation: int = 0  # a changed spec is checked at once, not at its next slot
 
 
+# Upper bounds of the drift histogram's buckets (seconds); /metrics exports them cumulatively.
+DRIFT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
 @dataclass(slots=True)
 class DriftStats:
-    """Recent enqueue lateness (actual minus planned), for metrics and the benchmark."""
+    """Enqueue lateness (actual minus planned): recent samples for the benchmark, and a
+    cumulative histogram (counts per bucket, count, sum) for /metrics."""
 
     samples: list[float]
     enqueued: int = 0
     skipped_inflight: int = 0
+    bucket_counts: list[int] = field(default_factory=lambda: [0] * len(DRIFT_BUCKETS))
+    count: int = 0
+    total: float = 0.0
+    bounds: tuple[float, ...] = DRIFT_BUCKETS
 
     def add(self, lateness: float) -> None:
         self.samples.append(lateness)
+        i = bisect.bisect_left(DRIFT_BUCKETS, lateness)
+        if i < len(DRIFT_BUCKETS):
+            self.bucket_counts[i] += 1
+        self.count += 1
+        self.total += lateness
         if len(self.samples) > 200_000:
             del self.samples[:100_000]
 

@@ -19,7 +19,9 @@ def define_entities(db: Database) -> None:
         _table_ = "kk_resources"
         uid = PrimaryKey(str, max_len=64)
         kind = Required(str, max_len=64, index=True)
-        namespace = Required(str, max_len=253)
+        # "" for cluster-scoped kinds (KubeKumaSettings). Optional only to Pony, which refuses "" in a
+        # Required str; the column stays NOT NULL, so no migration.
+        namespace = Optional(str, max_len=253)
         name = Required(str, max_len=253)
         generation = Required(int, default=1)
         spec = Optional(Json, nullable=True)
@@ -120,6 +122,7 @@ def define_entities(db: Database) -> None:
         claim_holder = Optional(str, max_len=200, nullable=True)  # the process making that attempt
         next_at = Optional(datetime, precision=6)  # while `pending`: when the next attempt is due
         maybe_delivered = Required(bool, default=False)  # an attempt ended without a clear answer
+        in_flight = Required(bool, default=False)  # the request of the current attempt has gone out
         composite_key(event_key, provider_uid)
         composite_index(monitor_uid, provider_uid, id)  # per-destination order
 

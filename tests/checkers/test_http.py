@@ -602,3 +602,28 @@ def test_details_are_json_serializable(run, tls_web) -> None:
     )
     assert result.ok, result.reason
     json.dumps(result.details)
+
+
+def test_timing_breakdown_of_new_and_reused_connections(run, make_ctx, web) -> None:
+    import requests
+
+    from app.checkers.timing import HTTP_PHASES
+
+    before = HTTP_PHASES.snapshot()["dns"][1]
+    with requests.Session() as session:
+        ctx = make_ctx(session=session)
+        first = run("http", {"url": web.url + "/"}, ctx=ctx).details["timing"]
+        assert {"dnsMs", "connectMs", "firstByteMs", "totalMs"} <= first.keys() and "tlsMs" not in first
+        assert first["dnsMs"] + first["connectMs"] + first["firstByteMs"] <= first["totalMs"] + 1
+        again = run("http", {"url": web.url + "/"}, ctx=ctx).details["timing"]
+        assert again["reusedConnection"] is True and "connectMs" not in again
+    assert HTTP_PHASES.snapshot()["dns"][1] == before + 1
+    assert HTTP_PHASES.snapshot()["total"][1] >= 2
+
+
+def test_timing_has_the_tls_handshake(run, make_ctx, tls_web, pki, secrets) -> None:
+    secrets["ca"] = {"ca.crt": pki.ca_pem}
+    srv = tls_web("good")
+    result = run("http", {"url": srv.https + "/ok", "tls": {"caSecretRef": {"name": "ca", "key": "ca.crt"}}})
+    assert result.ok, result.reason
+    assert result.details["timing"]["tlsMs"] > 0

@@ -45,7 +45,14 @@ def test_reconciled_says_the_outcome(problems, missing, last_valid, error, expec
 
 def test_object_status_carries_the_cache_error() -> None:
     st = object_status(
-        {}, "Monitor", {"type": "http"}, 2, [], [], True, "the resource cache could not be written"
+        {},
+        "Monitor",
+        {"type": "http"},
+        2,
+        [],
+        [],
+        True,
+        cache_error="the resource cache could not be written",
     )
     by_type = {c["type"]: c for c in st["conditions"]}
     assert by_type["Reconciled"]["status"] == "False" and by_type["Ready"]["status"] == "True"

@@ -50,7 +50,11 @@ def test_monitor_metrics_read_at_scrape_time(site: Site) -> None:
     assert m[("kubekuma_monitor_latency_seconds", mon("checkout-api"))] == 0.042
     assert m[("kubekuma_monitor_uptime_ratio", mon("checkout-api", window="24h"))] == 0.5
     assert m[("kubekuma_monitor_uptime_ratio", mon("checkout-api", window="7d"))] == 2 / 3
-    assert m[("kubekuma_monitor_certificate_days_left", mon("checkout-api"))] == 20.0
+    expires = m[("kubekuma_monitor_certificate_expiry_timestamp_seconds", mon("checkout-api"))]
+    assert (expires - now.timestamp()) / 86400 == 20.0
+    assert not any(name == "kubekuma_monitor_certificate_days_left" for name, _ in m), (
+        "promtool: not a base unit"
+    )
     assert m[("kubekuma_monitor_incident_open", mon("search", type_="tcp"))] == 1.0
     assert m[("kubekuma_incidents_open", ())] == 1.0
     assert m[("kubekuma_checks_recorded_total", ())] == 4.0
@@ -77,7 +81,8 @@ def test_pipeline_metrics_of_an_embedded_process(site: Site) -> None:
     catalog = Catalog(site.store)
     sched = MonitorScheduler(catalog, enqueue=lambda *a: None, guard=LocalGuard(), guard_ttl=lambda t: t)
     sched.stats.enqueued, sched.stats.skipped_inflight = 7, 2
-    sched.stats.samples.extend([0.01, 0.02, 0.5])
+    for lateness in (0.01, 0.02, 0.5, 40.0):
+        sched.stats.add(lateness)
     pipeline = PipelineSources(queue_depths=lambda: {"checks": 3, "alerts": 0}, scheduler=lambda: sched)
     app = create_app(site.store, catalog, public=PublicOptions(registry=registry, pipeline=pipeline))
     now = time.time()
@@ -98,5 +103,9 @@ def test_pipeline_metrics_of_an_embedded_process(site: Site) -> None:
     assert m[("kubekuma_checks_enqueued_total", ())] == 7.0
     assert m[("kubekuma_checks_skipped_inflight_total", ())] == 2.0
     assert m[("kubekuma_queue_depth", (("queue", "checks"),))] == 3.0
-    assert m[("kubekuma_scheduler_drift_seconds", (("quantile", "0.99"),))] == 0.5
+    assert m[("kubekuma_scheduler_drift_seconds_bucket", (("le", "0.01"),))] == 1.0
+    assert m[("kubekuma_scheduler_drift_seconds_bucket", (("le", "0.5"),))] == 3.0
+    assert m[("kubekuma_scheduler_drift_seconds_bucket", (("le", "+Inf"),))] == 4.0
+    assert m[("kubekuma_scheduler_drift_seconds_count", ())] == 4.0
+    assert m[("kubekuma_scheduler_drift_seconds_sum", ())] == 40.53
     assert m[("kubekuma_scheduler_leading", ())] == 0.0

@@ -82,6 +82,15 @@ def test_monitor_schema_keeps_defaults_enums_patterns_and_says_which_field_a_typ
         "steam",
         "kubernetes",
         "tls",
+        "postgres",
+        "mysql",
+        "redis",
+        "mqtt",
+        "amqp",
+        "nats",
+        "grpc",
+        "smtp",
+        "group",
     ]
     assert props["http"]["nullable"] is True and props["http"]["required"] == ["url"]
     assert props["http"]["properties"]["body"]["properties"]["json"] == {

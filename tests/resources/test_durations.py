@@ -89,6 +89,7 @@ def test_duration_fields_read_text_and_show_it_back_in_json() -> None:
         "heartbeats": "14d",
         "incidents": "1h30m",
         "deliveries": "90d",
+        "audit": "365d",
     }
     # In Python the value stays a number of seconds.
     assert retention.model_dump()["incidents"] == 5400.0

@@ -197,6 +197,15 @@ MINIMAL_SETTINGS: dict[str, dict[str, Any]] = {
     "steam": {"host": "game.example.com"},
     "kubernetes": {"kind": "Deployment", "name": "web"},
     "tls": {"host": "example.com"},
+    "postgres": {"host": "db.internal"},
+    "mysql": {"host": "db.internal", "port": 3307},
+    "redis": {"host": "cache.internal"},
+    "mqtt": {"host": "broker.internal"},
+    "amqp": {"host": "rabbit.internal"},
+    "nats": {"host": "nats.internal"},
+    "grpc": {"host": "api.internal", "port": 50051},
+    "smtp": {"host": "mail.internal", "port": 587},
+    "group": {"selector": {"matchLabels": {"team": "shop"}}},
 }
 
 
@@ -222,6 +231,12 @@ def test_every_monitor_type_has_a_minimal_example() -> None:
             id="kubernetes-by-selector",
         ),
         pytest.param("tls", MINIMAL_SETTINGS["tls"], "example.com:443", id="tls-default-port"),
+        pytest.param("postgres", MINIMAL_SETTINGS["postgres"], "postgres://db.internal:5432", id="postgres"),
+        pytest.param("mysql", MINIMAL_SETTINGS["mysql"], "mysql://db.internal:3307", id="mysql"),
+        pytest.param("redis", MINIMAL_SETTINGS["redis"], "redis://cache.internal:6379", id="redis"),
+        pytest.param("nats", MINIMAL_SETTINGS["nats"], "nats://nats.internal:4222", id="nats"),
+        pytest.param("smtp", MINIMAL_SETTINGS["smtp"], "mail.internal:587", id="smtp"),
+        pytest.param("group", MINIMAL_SETTINGS["group"], "group team=shop", id="group"),
     ],
 )
 def test_monitor_target_describes_what_is_checked(type_: str, settings: dict[str, Any], target: str) -> None:
@@ -275,7 +290,7 @@ def test_monitor_rejects_settings_of_another_type(spec: dict[str, Any], expected
 
 
 def test_monitor_rejects_an_unknown_type() -> None:
-    found = problems("Monitor", {"type": "smtp", "smtp": {}})
+    found = problems("Monitor", {"type": "gopher", "gopher": {}})
 
     assert found[0].startswith("spec.type: Input should be 'http', 'tcp'")
 
@@ -607,6 +622,34 @@ BAD: list[Any] = [
     ),
     pytest.param(
         "MaintenanceWindow",
+        {"start": "2024-01-01T02:00:00", "duration": "1h", "rrule": "FREQ=SECONDLY"},
+        "spec.rrule: repeats more often than once a minute",
+        id="maintenance-secondly",
+    ),
+    pytest.param(
+        "MaintenanceWindow",
+        {"start": "2024-01-01T02:00:00", "duration": "1h", "rrule": "FREQ=MINUTELY;BYSECOND=0,30"},
+        "spec.rrule: repeats more often than once a minute",
+        id="maintenance-bysecond-list",
+    ),
+    pytest.param(
+        "MaintenanceWindow",
+        {"start": "2024-01-01T02:00:00", "duration": "1h", "rrule": "FREQ=DAILY;COUNT=20000"},
+        "spec.rrule: COUNT above 10000",
+        id="maintenance-count-bound",
+    ),
+    pytest.param(
+        "MaintenanceWindow",
+        {
+            "start": "2024-01-01T02:00:00",
+            "duration": "1h",
+            "rrule": "RRULE:FREQ=DAILY\nEXDATE:20240102T020000",
+        },
+        "spec.rrule: one RRULE line",
+        id="maintenance-ruleset",
+    ),
+    pytest.param(
+        "MaintenanceWindow",
         {"start": "2024-01-01T02:00:00", "duration": "0s"},
         "spec.duration: must be above 0",
         id="maintenance-zero-duration",
@@ -654,7 +697,8 @@ BAD: list[Any] = [
             "startsAt": "2024-01-01T00:00:00Z",
             "endsAt": "2024-01-02T00:00:00Z",
         },
-        "spec.matchers[1]: bad regular expression: missing ), unterminated subpattern",
+        "spec.matchers[1]: bad regular expression (missing ): (crit); "
+        "RE2 syntax, without backreferences or lookaround",
         id="silence-bad-regex",
     ),
     pytest.param(
