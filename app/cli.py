@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app import __version__
 from app.config import ConfigError, Settings, configure_logging, load_settings, names_list
+from app.probe import start_heartbeat
 
 log = logging.getLogger("kubekuma")
 
@@ -68,6 +69,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     configure_logging(settings)
     parts = roles.build_parts(settings)
     stop = roles.wait_for_signal()
+    start_heartbeat("worker", stop)
     roles.folder_secrets_loop(parts, stop)
     roles.build_actors(parts)
     workers = roles.start_workers(parts, args.threads or settings.worker_threads)
@@ -86,6 +88,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     configure_logging(settings)
     parts = roles.build_parts(settings)
     stop = roles.wait_for_signal()
+    start_heartbeat("scheduler", stop)
     actors = roles.build_actors(parts)
     sched, elector = roles.start_scheduler(parts, actors, elected=True)
     roles.serve_role_metrics(parts)
@@ -110,6 +113,7 @@ def cmd_controller(args: argparse.Namespace) -> int:
     parts = roles.build_parts(settings, kubernetes=kubernetes)
     roles.serve_role_metrics(parts)
     stop = roles.wait_for_signal()
+    start_heartbeat("controller", stop)
     kube = roles.kube_controller(parts)
     if kube is not None:
         kube.start()
