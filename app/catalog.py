@@ -67,7 +67,9 @@ class RevisionCache(Generic[T]):
         """Rebuild when the revision moved (or `force`). Returns True when it did."""
         now = time.monotonic()
         with self._lock:
-            if not force and now - self._checked < self.ttl:
+            # Until a first value is built, nobody is served the empty initial one: a thread that
+            # arrives while another builds waits for it (below) instead of routing to no policy.
+            if not force and self.revision >= 0 and now - self._checked < self.ttl:
                 return False
             self._checked = now
         try:
