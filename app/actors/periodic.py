@@ -141,8 +141,8 @@ class Housekeeping:
             return 0
         for inc in self.rt.store.incidents.list(open_only=True, limit=10_000):
             entry = self.rt.catalog.monitor(inc.monitor_uid)
-            if entry is None or not self._announced(inc):
-                continue
+            if entry is None or inc.acked_at is not None or not self._announced(inc):
+                continue  # acknowledged incidents get no reminders
             by_policy: dict[str, list[Route]] = {}
             for r in route("down", entry, cfg.policies, cfg.providers).routes:
                 by_policy.setdefault(r.policy.uid, []).append(r)
