@@ -12,6 +12,7 @@ from typing import Any
 import falcon
 
 from app import __version__
+from app.http.access.openapi import secure
 
 Schema = dict[str, Any]
 
@@ -232,14 +233,14 @@ def document() -> Schema:
                            '{"error": {"status", "title", "description"}}. Reads carry an ETag; '
                            "send If-None-Match to get 304 Not Modified.",
         },
-        "paths": PATHS,
+        "paths": dict(PATHS),
         "components": {"schemas": SCHEMAS},
     }  # fmt: skip
 
 
 class OpenApi:
     def __init__(self) -> None:
-        self.doc = document()
+        self.doc = secure(document())
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = self.doc
