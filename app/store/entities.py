@@ -19,7 +19,9 @@ def define_entities(db: Database) -> None:
         _table_ = "kk_resources"
         uid = PrimaryKey(str, max_len=64)
         kind = Required(str, max_len=64, index=True)
-        namespace = Required(str, max_len=253)
+        # "" for cluster-scoped kinds (KubeKumaSettings). Optional only to Pony, which refuses "" in a
+        # Required str; the column stays NOT NULL, so no migration.
+        namespace = Optional(str, max_len=253)
         name = Required(str, max_len=253)
         generation = Required(int, default=1)
         spec = Optional(Json, nullable=True)

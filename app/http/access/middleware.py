@@ -42,12 +42,14 @@ class AccessOptions:
     clock: Callable[[], datetime] = utc_now
     initial_admin: User | None = None
     writer: ResourceWriter | None = None  # where mutations go; None: they answer 503
+    # How often the resource revision is read to follow users, keys and settings (seconds).
+    directory_ttl: float = 1.0
 
 
 class Access:
     def __init__(self, store: Store, options: AccessOptions) -> None:
         self.store, self.options, self.clock = store, options, options.clock
-        self.directory = DirectoryCache(store, options.secrets, options.initial_admin)
+        self.directory = DirectoryCache(store, options.secrets, options.initial_admin, ttl=options.directory_ttl)
         self.sessions = Sessions(store, options.clock)
         self.throttle = LoginThrottle(store, options.clock)
         self.audit = Auditor(store, options.clock)

@@ -59,8 +59,8 @@ class TotpEnrolment:
         with self._lock:
             self._pending[p.session_hash or ""] = (time.monotonic(), secret)
         uri = pyotp.TOTP(secret).provisioning_uri(name=p.name, issuer_name="KubeKuma")
-        # The manual-entry key is in the QR code only; the response carries no secret as text.
-        resp.media = {"qrSvg": qr_svg(uri), "confirm": 'POST /api/v1/auth/totp/confirm with {"code": ...}'}
+        # Shown once, to its owner only, for authenticators that cannot scan; never logged or stored.
+        resp.media = {"qrSvg": qr_svg(uri), "manualKey": secret, "confirm": "POST /api/v1/auth/totp/confirm"}
 
     def on_post_confirm(self, req: falcon.Request, resp: falcon.Response) -> None:
         p, resource = self._user(req)
