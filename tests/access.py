@@ -51,12 +51,13 @@ def grant_key(store: Store, secrets: MutableSecrets, role: str = "admin", name: 
 
 def add_user(store: Store, secrets: MutableSecrets, username: str, password: str, role: str = "viewer",
              totp: str | None = None, namespace: str = "default") -> None:  # fmt: skip
-    secrets.data[(namespace, f"{username}-login")] = {"passwordHash": hash_password(password),
-                                                      **({"totp": totp} if totp else {})}  # fmt: skip
+    secrets.data[(namespace, f"{username}-login")] = {"passwordHash": hash_password(password)}
+    if totp:
+        secrets.data[(namespace, f"{username}-totp")] = {"totp": totp}
     spec: dict[str, Any] = {
         "username": username, "role": role,
         "passwordHashSecretRef": {"name": f"{username}-login", "key": "passwordHash"},
-        "totpSecretRef": {"name": f"{username}-login", "key": "totp", "optional": True},
+        "totpSecretRef": {"name": f"{username}-totp", "key": "totp", "optional": True},
     }  # fmt: skip
     add_resource(store, "LocalUser", namespace, username, spec)
 

@@ -108,10 +108,12 @@ def build_directory(store: Store, secrets: SecretStore, initial: User | None) ->
 class DirectoryCache:
     """The current Directory; rebuilt when the resource revision moves or `max_age` passed."""
 
-    def __init__(self, store: Store, secrets: SecretStore, initial: User | None = None,
-                 ttl: float = 1.0, max_age: float = 5.0) -> None:  # fmt: skip
+    def __init__(
+        self, store: Store, secrets: SecretStore, initial: User | None = None, ttl: float = 1.0
+    ) -> None:
         self.store, self.secrets, self.initial = store, secrets, initial
-        self.ttl, self.max_age = ttl, max_age
+        # Secrets change without moving the revision: rebuild anyway every five revision reads.
+        self.ttl, self.max_age = ttl, 5 * ttl
         self._lock = threading.Lock()
         self._value: Directory | None = None
         self._revision = -1

@@ -49,7 +49,9 @@ class AccessOptions:
 class Access:
     def __init__(self, store: Store, options: AccessOptions) -> None:
         self.store, self.options, self.clock = store, options, options.clock
-        self.directory = DirectoryCache(store, options.secrets, options.initial_admin, ttl=options.directory_ttl)
+        self.directory = DirectoryCache(
+            store, options.secrets, options.initial_admin, ttl=options.directory_ttl
+        )
         self.sessions = Sessions(store, options.clock)
         self.throttle = LoginThrottle(store, options.clock)
         self.audit = Auditor(store, options.clock)

@@ -77,6 +77,12 @@ class TotpEnrolment:
         rec = self.access.store.resources.get("LocalUser", namespace, name)
         spec = LocalUserSpec.model_validate(rec.spec) if rec and rec.spec else None
         ref = spec.totpSecretRef if spec else None
+        if spec is not None and ref is not None and ref.name == spec.passwordHashSecretRef.name:
+            raise falcon.HTTPConflict(
+                title="Shared Secret",
+                description="totpSecretRef must name a Secret of its own: writing it would replace the "
+                "password hash",
+            )
         if ref is None or not ref.name or self.writer is None:
             raise falcon.HTTPConflict(
                 title="Nowhere to keep the secret",

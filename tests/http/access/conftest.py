@@ -17,6 +17,7 @@ from tests.access import add_resource, add_user
 from tests.http.conftest import Site
 
 PASSWORD = "correct horse battery staple"
+SILENCE_BODY = {"spec": {"matchers": [{"name": "team", "value": "search"}], "endsAt": "2099-01-01T00:00:00Z"}}
 
 
 class Clock:
@@ -39,8 +40,9 @@ class Gate:
     folder: Path
 
     def login(self, username: str, password: str = PASSWORD, **extra: str) -> Result:
-        return self.client.simulate_post("/api/v1/auth/login", json={"username": username, "password": password,
-                                                                    **extra})  # fmt: skip
+        return self.client.simulate_post(
+            "/api/v1/auth/login", json={"username": username, "password": password, **extra}
+        )
 
     def session(self, username: str, password: str = PASSWORD, **extra: str) -> dict[str, str]:
         """Log in; the cookies and CSRF header a browser would then send."""
@@ -50,8 +52,9 @@ class Gate:
 
     def as_session(self, s: dict[str, str], method: str, path: str, csrf: bool = True, **kw: Any) -> Result:
         headers = {"X-CSRF-Token": s["csrf"]} if csrf else {}
-        return self.client.simulate_request(method, path, cookies={"kk_session": s["cookie"]}, headers=headers,
-                                            **kw)  # fmt: skip
+        return self.client.simulate_request(
+            method, path, cookies={"kk_session": s["cookie"]}, headers=headers, **kw
+        )
 
     def settings(self, **auth: Any) -> None:
         read_only = auth.pop("readOnly", False)

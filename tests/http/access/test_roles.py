@@ -9,8 +9,13 @@ import pytest
 from tests.access import bearer, grant_key
 from tests.http.access.conftest import Gate
 
-SILENCE = {"spec": {"matchers": [{"name": "team", "value": "search"}], "endsAt": "2099-01-01T00:00:00Z",
-                    "comment": "reindex"}}  # fmt: skip
+SILENCE = {
+    "spec": {
+        "matchers": [{"name": "team", "value": "search"}],
+        "endsAt": "2099-01-01T00:00:00Z",
+        "comment": "reindex",
+    }
+}
 
 
 def key(gate: Gate, role: str, *scopes: str, **kw: object) -> dict[str, str]:
@@ -34,8 +39,10 @@ def test_each_role(gate: Gate, role: str, read: int, write: int, audit: int) -> 
         assert "needs the role editor" in r.json["error"]["description"]
     assert c.simulate_get("/api/v1/audit", headers=h).status_code == audit
     # Users, keys and settings are an admin's to change.
-    user = {"metadata": {"name": "mallory"}, "spec": {"username": "mallory", "role": "admin",
-                                                      "passwordHashSecretRef": {"name": "m", "key": "h"}}}  # fmt: skip
+    user = {
+        "metadata": {"name": "mallory"},
+        "spec": {"username": "mallory", "role": "admin", "passwordHashSecretRef": {"name": "m", "key": "h"}},
+    }
     r = c.simulate_post("/api/v1/resources/LocalUser/default", json=user, headers=h)
     assert r.status_code == (201 if role == "admin" else 403), r.text
 
@@ -111,9 +118,13 @@ def test_read_only_refuses_every_mutation_naming_the_setting(gate: Gate) -> None
     gate.settings(readOnly=True)
     h = key(gate, "admin")
     c = gate.client
-    for method, path in (("POST", "/api/v1/silences"), ("POST", "/api/v1/monitors/shop/search/pause"),
-                         ("POST", "/api/v1/incidents/1/ack"), ("DELETE", "/api/v1/resources/Monitor/shop/search"),
-                         ("PUT", "/api/v1/resources/Monitor/shop/search")):  # fmt: skip
+    for method, path in (
+        ("POST", "/api/v1/silences"),
+        ("POST", "/api/v1/monitors/shop/search/pause"),
+        ("POST", "/api/v1/incidents/1/ack"),
+        ("DELETE", "/api/v1/resources/Monitor/shop/search"),
+        ("PUT", "/api/v1/resources/Monitor/shop/search"),
+    ):
         r = c.simulate_request(method, path, json=SILENCE, headers=h)
         assert r.status_code == 403, (method, path)
         assert "readOnly: true" in r.json["error"]["description"]

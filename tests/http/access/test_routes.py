@@ -1,4 +1,4 @@
-"""Closed by default: every route in the router is public-listed, or refuses anonymous callers with 401 JSON."""
+"""Closed by default: every route is public-listed, or refuses anonymous callers with 401 JSON."""
 
 from __future__ import annotations
 
@@ -15,8 +15,14 @@ from tests.http.test_openapi import routes
 
 
 def test_every_route_is_public_or_refuses_anonymous_requests(lite: Site) -> None:
-    push = PushEndpoint(lite.store, lite.catalog, None, on_transition=lambda tid: None, clock=lambda: lite.now,
-                        in_maintenance=lambda entry, now: False)  # fmt: skip
+    push = PushEndpoint(
+        lite.store,
+        lite.catalog,
+        None,
+        on_transition=lambda tid: None,
+        clock=lambda: lite.now,
+        in_maintenance=lambda entry, now: False,
+    )
     app = create_app(lite.store, lite.catalog, push=push, access=AccessOptions(secrets=lite.secrets))
     client = TestClient(app)
     walked = routes(app)
@@ -37,8 +43,15 @@ def test_every_route_is_public_or_refuses_anonymous_requests(lite: Site) -> None
 def test_public_routes_answer_without_credentials(lite: Site) -> None:
     client = lite.anonymous
     assert client is not None
-    for path in ("/healthz", "/status/shop", "/api/v1/status/shop", "/status/shop/feed.atom",
-                 "/badge/shop/checkout-api/status.svg", "/api/v1/openapi.json", "/login"):  # fmt: skip
+    for path in (
+        "/healthz",
+        "/status/shop",
+        "/api/v1/status/shop",
+        "/status/shop/feed.atom",
+        "/badge/shop/checkout-api/status.svg",
+        "/api/v1/openapi.json",
+        "/login",
+    ):
         assert client.simulate_get(path).status_code == 200, path
     # What is not public stays closed, even the dashboard itself.
     for path in ("/", "/api/v1/monitors", "/api/v1/resources", "/metrics", "/probe", "/api/v1/incidents"):
