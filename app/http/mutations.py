@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets as random
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import falcon
@@ -125,6 +125,15 @@ def manifest_of(kind: str, namespace: str, name: str, labels: dict[str, str], sp
     return manifest(rec)
 
 
+def _time(raw: Any) -> datetime | None:
+    """A time from a spec (RFC 3339; a time without a zone is UTC), or None."""
+    try:
+        t = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
 def _namespace(kind: str, namespace: str) -> str:
     """Cluster-scoped kinds (KubeKumaSettings) take `-` for the namespace in paths."""
     return namespace if KINDS[kind].namespaced and namespace != "-" else ""
@@ -185,8 +194,8 @@ class Silences:
         items = []
         for rec in self.changes.store.resources.list(kind="Silence"):
             out = resource_json(rec)
-            ends = str((rec.spec or {}).get("endsAt", ""))
-            out["active"] = bool(ends) and ends > (iso(now) or "")
+            ends = _time((rec.spec or {}).get("endsAt"))
+            out["active"] = ends is not None and ends > now
             items.append(out)
         resp.media = {"items": items, "count": len(items)}
 
@@ -219,8 +228,8 @@ class Silences:
         rec = self.changes.record("Silence", namespace, name)
         spec = dict(rec.spec or {})
         now = self.clock()
-        starts = str(spec.get("startsAt", ""))
-        if starts > (iso(now) or ""):  # not started yet: it ends before it begins
+        starts = _time(spec.get("startsAt"))
+        if starts is None or starts >= now:  # not started yet: it ends before it begins
             spec["startsAt"] = iso(now - timedelta(seconds=1))
         spec["endsAt"] = iso(now)
         doc = {"kind": "Silence", "metadata": {"name": name, "namespace": namespace, "labels": rec.labels},

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import json
 import os
 import re
 import tempfile
@@ -41,7 +42,10 @@ class ResourceWriter(Protocol):
 
 
 def dump(doc: dict[str, Any]) -> str:
-    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    # Through JSON first: specs read from the database are the ORM's tracked dicts and lists,
+    # and times parsed by the models are datetimes; YAML should see plain data.
+    plain = json.loads(json.dumps(doc, default=str))
+    return yaml.safe_dump(plain, sort_keys=False, default_flow_style=False, allow_unicode=True)
 
 
 def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
