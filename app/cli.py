@@ -34,13 +34,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     stop = roles.wait_for_signal()
     system = roles.Embedded(settings).start()
     print(f"KubeKuma {__version__} is running. Dashboard: {system.url}", flush=True)
-    _login_hint(system.parts, system.url)
     broker = "redis" if system.parts.redis is not None else "in-memory"
     print(
         f"  database: {settings.database_url.split('@')[-1]}; broker: {broker}; "
         f"manifests: {settings.manifests or '-'}",
         flush=True,
     )
+    _login_hint(system.parts, system.url)
     stop.wait()
     system.stop()
     return 0
