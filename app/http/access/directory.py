@@ -52,6 +52,7 @@ class Directory:
     keys: dict[str, Key]  # by "sha256:<hex>"
     settings: KubeKumaSettingsSpec
     oidc_configured: bool
+    oidc_fingerprint: str = ""  # OIDC sessions end when the OIDC settings change
 
 
 def _fingerprint(*parts: object) -> str:
@@ -102,7 +103,8 @@ def build_directory(store: Store, secrets: SecretStore, initial: User | None) ->
         if expires is not None and expires.tzinfo is None:
             expires = expires.replace(tzinfo=UTC)
         keys[h] = Key(rec.uid, rec.namespace, rec.name, kspec.role, tuple(kspec.scopes), expires)
-    return Directory(users, keys, settings, oidc)
+    oidc_fp = _fingerprint(settings.auth.oidc.model_dump_json()) if settings.auth.oidc else ""
+    return Directory(users, keys, settings, oidc, oidc_fp)
 
 
 class DirectoryCache:

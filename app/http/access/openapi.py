@@ -84,6 +84,17 @@ PATHS: dict[str, Schema] = {
             "Retry-After after too many failures for the user or the address.",
         }
     },
+    "/api/v1/auth/oidc/login": {
+        "get": _op("auth: single sign-on; redirects (302) to the issuer", "302", errors=("404",))
+    },
+    "/api/v1/auth/oidc/callback": {
+        "get": _op(
+            "auth: back from the issuer; sets the session and redirects (303) to the dashboard",
+            "303",
+            [_p("code", "authorization code", "query"), _p("state", "the login's state", "query")],
+            errors=("400", "404"),
+        )
+    },
     "/api/v1/auth/logout": {"post": _op("auth: end this session", ok="204", errors=())},
     "/api/v1/auth/me": {"get": _op("auth: who is asking, with role and scopes", errors=())},
     "/api/v1/auth/totp": {

@@ -7,6 +7,7 @@ import falcon
 from app.http.access.audit import AuditList
 from app.http.access.login import Login, LoginPage, Logout, Me
 from app.http.access.middleware import Access
+from app.http.access.oidc import OidcLogin
 from app.http.access.totp import TotpEnrolment
 from app.resources.writer import ResourceWriter
 
@@ -20,3 +21,6 @@ def register(app: falcon.App, access: Access, writer: ResourceWriter | None) -> 
     app.add_route("/api/v1/auth/totp", totp)
     app.add_route("/api/v1/auth/totp/confirm", totp, suffix="confirm")
     app.add_route("/api/v1/audit", AuditList(access.store))
+    oidc = OidcLogin(access)
+    app.add_route("/api/v1/auth/oidc/login", oidc)
+    app.add_route("/api/v1/auth/oidc/callback", oidc, suffix="callback")

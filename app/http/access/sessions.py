@@ -68,7 +68,11 @@ class Sessions:
                 self._cache[id_hash] = (mono, view)
         now = self.clock()
         auth = directory.settings.auth
-        user = directory.users.get(view.username)
+        if view.source == "oidc":  # not in the directory: valid while the OIDC settings stay as they were
+            same = directory.oidc_configured and view.fingerprint == directory.oidc_fingerprint
+            user = User(view.username, view.role, "", None, view.fingerprint, "oidc") if same else None
+        else:
+            user = directory.users.get(view.username)
         alive = (
             user is not None
             and user.fingerprint == view.fingerprint
