@@ -68,3 +68,24 @@ def bearer(key: str) -> dict[str, str]:
 
 def client_as(app: Any, key: str) -> TestClient:
     return TestClient(app, headers=bearer(key))
+
+
+# One read-only key for tests that run real processes on a manifests folder: they commit
+# `reader_manifests()` next to their monitors and send `READER` with every API call.
+def _reader() -> tuple[str, str]:
+    import yaml
+
+    from app.http.access.manifests import apikey_manifests
+
+    docs, key = apikey_manifests("test-reader", "viewer", [], namespace="default")
+    return key, "".join("---\n" + yaml.safe_dump(d) for d in docs)
+
+
+READER_KEY, READER_MANIFESTS = _reader()
+READER = bearer(READER_KEY)
+
+
+def write_reader(folder: Any) -> None:
+    from pathlib import Path
+
+    (Path(folder) / "test-reader.yaml").write_text(READER_MANIFESTS)
