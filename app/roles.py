@@ -214,9 +214,16 @@ def initial_admin(parts: Parts, writer: ResourceWriter | None) -> tuple[User, st
 def serve_web(parts: Parts, actors: Actors, threads: int = 8) -> Any:
     rt = actors.runtime
     writer = manifest_writer(parts)
-    parts.initial_admin = initial_admin(parts, writer)
-    access = AccessOptions(secrets=parts.secrets, clock=rt.clock, initial_admin=parts.initial_admin[0],
-                           writer=writer)  # fmt: skip
+    try:
+        parts.initial_admin = initial_admin(parts, writer)
+    except Exception as exc:  # e.g. RBAC without `create` on Secrets: say so, and stay closed
+        log.warning("no first-start admin (%s); log in with a LocalUser, OIDC or an ApiKey", exc)
+    access = AccessOptions(
+        secrets=parts.secrets,
+        clock=rt.clock,
+        initial_admin=parts.initial_admin[0] if parts.initial_admin else None,
+        writer=writer,
+    )
     push = PushEndpoint(
         parts.store,
         parts.catalog,
