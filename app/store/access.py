@@ -113,6 +113,11 @@ class ThrottleRepo:
                 else:
                     row.count += 1
 
+    def prune(self, window_start_before: datetime) -> int:
+        with db_session:
+            return int(self.db.execute("DELETE FROM kk_login_failures WHERE window_start < $t",
+                                       {"t": to_db(window_start_before)}).rowcount)  # fmt: skip
+
     def clear(self, key: str) -> None:
         with db_session:
             self.db.execute("DELETE FROM kk_login_failures WHERE key = $k", {"k": key})

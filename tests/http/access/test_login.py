@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pyotp
 
 from app.http.access.hashing import hash_password
@@ -128,3 +130,12 @@ def test_totp_enrolment_writes_the_secret_and_gives_recovery_codes(gate: Gate) -
     assert gate.login("vera", totp=codes[0]).status_code == 200
     assert gate.login("vera", totp=codes[0]).status_code == 401, "a recovery code works once"
     assert gate.login("vera", totp=codes[1]).status_code == 200
+
+
+def test_dead_sessions_and_old_failures_are_pruned(gate: Gate) -> None:
+    gate.session("vera")
+    gate.login("eddie", "wrong")
+    gate.clock.advance(hours=13)
+    store, now = gate.site.store, gate.clock()
+    assert store.sessions.prune(now - timedelta(hours=12), now - timedelta(days=7)) == 1
+    assert store.throttle.prune(now - timedelta(hours=1)) == 2  # the user's and the address's counters
