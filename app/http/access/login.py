@@ -68,7 +68,7 @@ class Login:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_body(req)
-        form = not (req.content_type or "").startswith("application/json")
+        form = (req.content_type or "").startswith("application/x-www-form-urlencoded")
         username, password = str(body.get("username") or ""), str(body.get("password") or "")
         code = str(body.get("totp") or body.get("code") or "")
         if not username or not password:
