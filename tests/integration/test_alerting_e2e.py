@@ -75,9 +75,12 @@ def deliveries(base_url: str, **params: str) -> list[dict[str, Any]]:
 
 def state(base_url: str, name: str = "web") -> str | None:
     try:
-        items = requests.get(base_url + "api/v1/monitors", timeout=3, headers=READER).json()["items"]
+        r = requests.get(base_url + "api/v1/monitors", timeout=3, headers=READER)
     except requests.RequestException:
         return None
+    if r.status_code != 200:  # e.g. 401 until the controller has loaded the reader's key
+        return None
+    items = r.json()["items"]
     return next((m["state"] for m in items if m["name"] == name), None)
 
 
