@@ -153,21 +153,29 @@ def cmd_controller(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from app.resources.loader import load_folder
+    from app.controller.references import folder_references
+    from app.resources.credentials import warnings_of
+    from app.resources.loader import SecretStore, load_folder
 
     root = Path(args.dir)
     if not root.exists():
         print(f"{root}: no such file or folder", file=sys.stderr)
         return 2
     snap = load_folder(root, args.namespace)
-    for problem in snap.problems:
+    # The references the running controller checks, with its code: providers, monitors, Secrets.
+    # `env:` Secret references are the worker's environment's business, not this shell's.
+    problems = snap.problems + folder_references(snap, SecretStore(snap.secrets, environ={}))
+    for problem in problems:
         for line in problem.lines():
             print(line)
+    for r in snap.resources:
+        for w in warnings_of(r.raw_spec):
+            print(f"{r.source}: {r.kind} {r.namespace + '/' if r.namespace else ''}{r.name}: warning: {w}")
     kinds: dict[str, int] = {}
     for r in snap.resources:
         kinds[r.kind] = kinds.get(r.kind, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no objects"
-    nprob = sum(len(p.problems) for p in snap.problems)
+    nprob = sum(len(p.problems) for p in problems)
     print(f"{'invalid' if nprob else 'valid'}: {summary}; {nprob} problem(s)", file=sys.stderr)
     return 1 if nprob else 0
 

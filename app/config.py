@@ -10,11 +10,38 @@ from __future__ import annotations
 import enum
 import json
 import logging
+import re
 import sys
 from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MASK = "***"
+# scheme://userinfo@ : the userinfo (user, password, or a token used as the user) is a credential.
+URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://)[^\s/?#@\"'<>]+@")
+# user:password@host without a scheme, as in a URL's netloc quoted in a message.
+_NETLOC_USERINFO = re.compile(r"(?<![\w.%+-])[\w.%+-]+:[^\s/?#@\"'<>]+@(?=[\w\[])")
+
+
+def redact(text: str) -> str:
+    """`text` with the userinfo of every URL in it masked (app.resources.credentials builds on this)."""
+    if "@" not in text:
+        return text
+    return _NETLOC_USERINFO.sub(f"{MASK}@", URL_USERINFO.sub(rf"\1{MASK}@", text))
+
+
+class RedactingFilter(logging.Filter):
+    """On the log handler: no line, traceback included, carries a URL's user:password."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg, record.args = redact(message), None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
 
 
 class LogFormat(enum.StrEnum):
@@ -51,6 +78,13 @@ class Settings(BaseSettings):
     worker_threads: int = Field(8, ge=1, le=512, description="check threads per worker process")
     instance_id: str | None = Field(None, description="identity in leases; default host:pid")
     namespace: str = Field("default", description="namespace for manifests that name none")
+    allowed_env: str = Field(
+        "",
+        description="folder mode: comma-separated environment variables that secretKeyRef.env may read",
+    )
+    base_url: str | None = Field(
+        None, description="public URL of the web role (https://status.example.com), for links in feeds"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -89,6 +123,21 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return v
 
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        if not v.startswith(("http://", "https://")) or any(c in v for c in " \"'<>?#"):
+            raise ValueError(
+                "must be an http:// or https:// URL without query, e.g. https://status.example.com"
+            )
+        return v.rstrip("/")
+
+    @property
+    def allowed_env_names(self) -> frozenset[str]:
+        return frozenset(n.strip() for n in self.allowed_env.split(",") if n.strip())
+
     @property
     def listen_host(self) -> str:
         return self.listen.rpartition(":")[0].strip("[]")
@@ -118,7 +167,9 @@ class _JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if record.exc_info:
+        if record.exc_text:
+            out["exc"] = record.exc_text
+        elif record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         return json.dumps(out)
 
@@ -129,6 +180,7 @@ def configure_logging(settings: Settings) -> None:
         handler.setFormatter(_JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)

@@ -58,6 +58,7 @@ from app.http.app import create_app
 from app.http.metrics import PipelineCollector, PipelineSources, WorkerMetrics
 from app.http.public import PublicOptions
 from app.http.push import PushEndpoint
+from app.http.security import SERVER_LIMITS
 from app.resources.common import SecretKeyRef
 from app.resources.loader import SecretStore
 from app.resources.writer import FolderWriter, ResourceWriter
@@ -107,7 +108,7 @@ def build_parts(settings: Settings, kubernetes: bool = False) -> Parts:
         RedisGuard(client, f"{ns}:inflight:", liveness) if client is not None else LocalGuard()
     )
     identity = settings.instance_id or default_identity()
-    secrets = kube.secrets() if kube is not None else SecretStore()
+    secrets = kube.secrets() if kube is not None else SecretStore(allowed_env=settings.allowed_env_names)
     return Parts(
         settings, store, Catalog(store), secrets, broker, guard, identity, liveness, client, kube=kube
     )
@@ -236,7 +237,7 @@ def serve_web(parts: Parts, actors: Actors, threads: int = 8) -> Any:
         queue_depths=lambda: {q: queue_depth(parts.broker, q) for q in QUEUES},
         scheduler=lambda: parts.scheduler,
     )
-    public = PublicOptions(registry=parts.metrics, pipeline=pipeline)
+    public = PublicOptions(registry=parts.metrics, pipeline=pipeline, base_url=parts.settings.base_url or "")
     app = create_app(
         parts.store,
         parts.catalog,
@@ -252,6 +253,7 @@ def serve_web(parts: Parts, actors: Actors, threads: int = 8) -> Any:
         threads=threads,
         ident="kubekuma",
         clear_untrusted_proxy_headers=True,
+        **SERVER_LIMITS,
     )
     return server
 

@@ -30,6 +30,7 @@ BENCHMARKS = {
     "push": "bench.push",
     "kube": "bench.kube",
     "alerting": "bench.alerting",
+    "maintenance": "bench.maintenance",
     "public": "bench.public",
     "access": "bench.access",
 }

@@ -92,3 +92,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
 fi
 echo "ensure-services: services are up"
+
+# Headless Chromium renders pages and badges with injection payloads (tests/http/test_browser.py).
+# Installed once where apt-get and root are at hand; elsewhere those tests skip, saying why.
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        echo "ensure-services: installing Chromium for the browser tests"
+        (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+            || echo "ensure-services: could not install Chromium; browser tests will be skipped" >&2
+    else
+        echo "ensure-services: no chromium binary; browser tests will be skipped" >&2
+    fi
+fi

@@ -44,6 +44,99 @@ def test_validate_prints_file_kind_name_field_and_reason(
     assert any(line.startswith("broken.yml: ") and "not valid YAML" in line for line in out)
 
 
+BROKEN_REFERENCES = """\
+apiVersion: kubekuma.io/v1alpha1
+kind: Monitor
+metadata: {name: web, namespace: shop}
+spec: {type: http, http: {url: "http://127.0.0.1:9/"}}
+---
+apiVersion: kubekuma.io/v1alpha1
+kind: NotificationPolicy
+metadata: {name: oncall, namespace: shop}
+spec:
+  providers: [{name: slack}]
+---
+apiVersion: kubekuma.io/v1alpha1
+kind: NotificationProvider
+metadata: {name: hook, namespace: shop}
+spec:
+  type: webhook
+  webhook: {url: "http://127.0.0.1:9/hook", signingSecretRef: {name: hook, key: key}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: pager, namespace: shop}
+stringData: {other: x}
+---
+apiVersion: kubekuma.io/v1alpha1
+kind: NotificationProvider
+metadata: {name: pager, namespace: shop}
+spec:
+  type: pagerduty
+  pagerduty: {routingKeySecretRef: {name: pager, key: routing-key}}
+---
+apiVersion: kubekuma.io/v1alpha1
+kind: StatusPage
+metadata: {name: public, namespace: shop}
+spec:
+  slug: shop
+  title: Shop
+  groups: [{name: Services, monitors: [{name: web}, {name: db}]}]
+"""
+
+
+def test_validate_checks_every_reference_the_controller_checks(
+    tmp_path: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: validate passed this folder while the running controller reported four problems.
+    (tmp_path / "shop.yaml").write_text(BROKEN_REFERENCES)
+    assert main(["validate", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    out = captured.out.splitlines()
+    assert sorted(out) == sorted([
+        "shop.yaml#1: NotificationPolicy shop/oncall: spec.providers[0]: "
+        "NotificationProvider shop/slack not found",
+        "shop.yaml#2: NotificationProvider shop/hook: spec.webhook.signingSecretRef: "
+        "Secret shop/hook not found",
+        "shop.yaml#4: NotificationProvider shop/pager: spec.pagerduty.routingKeySecretRef: "
+        "Secret shop/pager has no key routing-key",
+        "shop.yaml#5: StatusPage shop/public: spec.groups[0].monitors[1]: Monitor shop/db not found",
+    ])  # fmt: skip
+    assert captured.err.startswith("invalid:") and "4 problem(s)" in captured.err
+
+    # The running folder controller reports exactly these, with the same code.
+    from app.controller.folder import FolderController
+    from app.resources.loader import SecretStore
+    from app.store import Store
+
+    store = Store(sqlite_url)
+    try:
+        ctl = FolderController(tmp_path, store, SecretStore(environ={}), namespace="default")
+        ctl.reconcile(force=True)
+        assert sorted(ctl.last_problems) == sorted(out)
+    finally:
+        store.close()
+
+
+def test_validate_warns_of_literal_credentials_and_refuses_alias_bombs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "m.yaml").write_text(
+        "apiVersion: kubekuma.io/v1alpha1\nkind: Monitor\nmetadata: {name: api, namespace: shop}\n"
+        "spec: {type: http, http: {url: 'https://bob:hunter2@api.example/'}}\n"
+    )
+    assert main(["validate", str(tmp_path)]) == 0  # a warning, not a problem
+    out = capsys.readouterr().out
+    assert "m.yaml: Monitor shop/api: warning: spec.http.url: a URL with user information" in out
+    assert "hunter2" not in out
+    bomb = "a: &a [x,x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n" for p, n in zip("abcdef", "bcdefg", strict=True)
+    )
+    (tmp_path / "bomb.yaml").write_text(bomb)
+    assert main(["validate", str(tmp_path)]) == 1
+    assert "bomb.yaml: ? ?: a document expands to more than 200000 YAML nodes" in capsys.readouterr().out
+
+
 def test_validate_missing_folder(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "/nonexistent/kk"]) == 2
     assert "no such file or folder" in capsys.readouterr().err

@@ -84,6 +84,8 @@ class Announcer:
             ):  # also when an earlier run made the row but died before enqueuing
                 self.send(row.id, facts)
                 sent.append(row.id)
+            elif status == DeliveryStatus.FAILED:  # a broken route: visible, never silent
+                log.warning("%s %s via policy %s: %s", entry.key, event.kind, p.policy.key, why)
             elif status != DeliveryStatus.PENDING:
                 log.info("%s %s to %s %s: %s", entry.key, event.kind, p.provider.key, status, why)
         return sent

@@ -54,6 +54,11 @@ class Sender:
         row = repo.get(delivery_id)
         if row is None or row.status not in (DeliveryStatus.PENDING, DeliveryStatus.SENDING):
             return None
+        if row.status == DeliveryStatus.SENDING:  # a claim whose holder died comes back as pending
+            if not repo.retake(row.id, rt.clock(), LEASE_S, rt.liveness.alive):
+                return None  # in flight on a live worker
+            row = repo.get(row.id)
+            assert row is not None
         if row.status == DeliveryStatus.PENDING:
             why = self.stale(row)
             if why:
@@ -67,15 +72,11 @@ class Sender:
             if self._unannounced(row):
                 repo.mark_suppressed(row.id, "no DOWN notice of this incident reached this provider")
                 return DeliveryStatus.SUPPRESSED
-        claimed = repo.claim(row.id, rt.identity, rt.clock(), LEASE_S, rt.liveness.alive)
+        claimed = repo.claim(row.id, rt.identity, rt.clock())
         if claimed is None:
-            return None  # final, or in flight on a live worker
+            return None  # final, or claimed by another worker a moment ago
         token = claimed.token
         assert token is not None
-        why = self.stale(claimed)  # a retaken claim: the outage may have ended meanwhile
-        if why:
-            repo.supersede(claimed.id, why, token)
-            return DeliveryStatus.SUPERSEDED
         provider = self.provider(claimed.provider_uid)
         if provider is None:
             repo.mark_failed(claimed.id, token, "the provider no longer exists")
@@ -86,6 +87,7 @@ class Sender:
         ctx = dispatch.context(provider, rt.secrets, rt.session())
         monitor = rt.catalog.monitor(claimed.monitor_uid) if claimed.monitor_uid else None
         msg = dispatch.message_from(claimed, facts, monitor)
+        rt.store.deliveries.going_out(claimed.id, token)
         try:
             dispatch.send(provider, msg, ctx)
         except Exception as exc:

@@ -3,6 +3,9 @@
 Pure: the caller hands in the cached configuration, the monitor, whether it is flapping
 and the time. Every provider the event reaches gets a `Planned` entry: `pending` (to
 send) or `suppressed` with the reason (recorded, so a muted alert is visible, not lost).
+A matching policy's reference to a provider that does not exist gets a `failed` entry
+("provider ns/name does not exist") against a stand-in provider (`ProviderView.missing`),
+for the caller to record as a failed delivery and log: a broken route is never silent.
 Checks that need history (dedupWindow, "no recovery notice for an outage never
 announced") are the caller's, on the delivery rows.
 """
@@ -15,10 +18,11 @@ from datetime import datetime
 
 from app.alerting.config import AlertConfig
 from app.alerting.events import AlertEvent, EventKind
-from app.alerting.routing import MonitorLike, PolicyView, ProviderView, Route, route
+from app.alerting.routing import MissingRoute, MonitorLike, PolicyView, ProviderView, Route, route
 from app.alerting.templates import render_message, variables
+from app.model import DeliveryStatus
 
-PENDING, SUPPRESSED = "pending", "suppressed"
+PENDING, SUPPRESSED, FAILED = DeliveryStatus.PENDING, DeliveryStatus.SUPPRESSED, DeliveryStatus.FAILED
 # Events that flapping replaces with its own notices (for policies subscribed to flapping).
 _FLAP_MUTED = {EventKind.DOWN, EventKind.UP, EventKind.REMINDER}
 
@@ -27,8 +31,8 @@ _FLAP_MUTED = {EventKind.DOWN, EventKind.UP, EventKind.REMINDER}
 class Planned:
     policy: PolicyView
     provider: ProviderView
-    status: str  # pending or suppressed
-    reason: str  # why it is suppressed; empty when pending
+    status: DeliveryStatus  # pending, suppressed or failed
+    reason: str  # why it is suppressed or failed; empty when pending
     title: str
     body: str
 
@@ -58,8 +62,27 @@ def plan(
     event: AlertEvent, monitor: MonitorLike, url: str, cfg: AlertConfig, now: datetime,
     flapping: bool = False, style_of: Callable[[str], str] = lambda provider_type: "chat",
 ) -> list[Planned]:  # fmt: skip
-    routes = route(event.trigger, monitor, cfg.policies, cfg.providers).routes
-    return plan_routes(event, monitor, url, routes, cfg, now, flapping, style_of)
+    routing = route(event.trigger, monitor, cfg.policies, cfg.providers)
+    return plan_routes(event, monitor, url, routing.routes, cfg, now, flapping, style_of) + plan_missing(
+        event, monitor, url, routing.missing
+    )
+
+
+def plan_missing(
+    event: AlertEvent, monitor: MonitorLike, url: str, missing: list[MissingRoute]
+) -> list[Planned]:
+    """A `failed` entry per reference to a provider that does not exist, rendered as it would have been."""
+    if not missing:
+        return []
+    values = variables(event, monitor.name, monitor.namespace, url)
+    out = []
+    for m in missing:
+        tpl = m.policy.spec.template
+        title, body = render_message(event.kind, values, "chat", tpl.title, tpl.body)
+        out.append(
+            Planned(m.policy, ProviderView.missing(m.namespace, m.name), FAILED, m.reason, title, body)
+        )
+    return out
 
 
 def plan_routes(

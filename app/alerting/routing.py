@@ -9,6 +9,11 @@ policy that does not subscribe to the trigger does not stop the search, so a nar
 "pages only for down" policy above a catch-all leaves certificate warnings to the latter.
 
 A provider reached through several policies gets one message: the first policy's.
+
+A broken route never hides the others: a reference to a provider that does not exist is
+returned in `Routing.missing` (the planner turns it into a failed delivery with the
+reason), and a matching policy none of whose providers exist does not end the search, so
+the next matching policy still routes the event.
 """
 
 from __future__ import annotations
@@ -41,6 +46,11 @@ class ProviderView:
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @classmethod
+    def missing(cls, namespace: str, name: str) -> ProviderView:
+        """A stand-in for a provider a policy names but that does not exist, to record the failure against."""
+        return cls(f"missing:NotificationProvider/{namespace}/{name}", namespace, name, "", False)
 
 
 @dataclass(slots=True)
@@ -100,28 +110,58 @@ class Route:
     provider: ProviderView
 
 
+@dataclass(frozen=True, slots=True)
+class MissingRoute:
+    """A matching policy's reference to a provider that does not exist."""
+
+    policy: PolicyView
+    namespace: str
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def reason(self) -> str:
+        return f"provider {self.key} does not exist"
+
+    def __str__(self) -> str:
+        return f"{self.policy.key} -> {self.key}"
+
+
 @dataclass(slots=True)
 class Routing:
     routes: list[Route]
-    missing: list[str]  # provider references that name nothing, for the log
+    missing: list[MissingRoute]  # one per provider key, through the first policy that named it
 
 
 def route(
     trigger: str, monitor: MonitorLike, ordered: Iterable[PolicyView],
     providers: Mapping[tuple[str, str], ProviderView],
 ) -> Routing:  # fmt: skip
-    """One route per provider reached, through the first policy that reached it."""
+    """One route per provider reached, through the first policy that reached it.
+
+    Same search as `matching_policies`, except that a policy whose providers are all
+    missing does not end it.
+    """
     routes: list[Route] = []
     seen: set[str] = set()
-    missing: list[str] = []
-    for policy in matching_policies(trigger, monitor, ordered):
+    missing: dict[tuple[str, str], MissingRoute] = {}
+    for policy in ordered:
+        if not policy.matches(trigger, monitor):
+            continue
+        reached = False
         for key in policy.provider_keys():
             provider = providers.get(key)
             if provider is None:
-                missing.append(f"{policy.key} -> {key[0]}/{key[1]}")
+                missing.setdefault(key, MissingRoute(policy, *key))
                 continue
+            reached = True
             if provider.uid in seen:
                 continue
             seen.add(provider.uid)
             routes.append(Route(policy, provider))
-    return Routing(routes, missing)
+        if reached and not policy.spec.continue_:
+            break
+    return Routing(routes, list(missing.values()))

@@ -46,11 +46,13 @@ class Deadline:
             raise DeadlineExceeded(what)
 
 
-def call_within(fn: Callable[[], T], deadline: Deadline) -> T:
+def call_within(fn: Callable[[], T], deadline: Deadline, on_timeout: Callable[[], object] | None = None) -> T:
     """Run `fn` in a daemon thread; raise DeadlineExceeded if it is not done by the deadline.
 
-    The abandoned thread keeps running until its own socket timeouts end it; its result is
-    dropped. Exceptions raised by `fn` propagate to the caller.
+    `on_timeout` is called when the deadline passes first: closing the step's sockets there
+    (app/checkers/sockets.py) ends the abandoned thread at once. Without it the thread runs
+    until its own socket timeouts end it; its result is dropped. Exceptions raised by `fn`
+    propagate to the caller.
     """
     box: list[T] = []
     err: list[BaseException] = []
@@ -68,4 +70,6 @@ def call_within(fn: Callable[[], T], deadline: Deadline) -> T:
         raise err[0]
     if box:
         return box[0]
+    if on_timeout is not None:
+        on_timeout()
     raise DeadlineExceeded("no complete answer")

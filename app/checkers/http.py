@@ -23,11 +23,12 @@ from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import InsecureRequestWarning
 
-from app.checkers import certs, timing, tlsclient
+from app.checkers import certs, sockets, timing, tlsclient
 from app.checkers.base import CheckContext, register
 from app.checkers.content import json_query_failure, keyword_failure
 from app.checkers.deadline import Deadline, DeadlineExceeded, call_within
 from app.checkers.errors import CheckFailed, classify
+from app.checkers.sockets import SocketTracker, tracking
 from app.checkers.values import optional_secret, pairs, secret
 from app.model import CheckResult, FailureClass
 from app.resources.monitor import HttpSpec, MonitorSpec, MonitorType
@@ -150,7 +151,7 @@ def _send(
         cert = (out.files["cert"], out.files["key"]) if "key" in out.files else out.files["cert"]
     left = deadline.remaining()
     adapter = session.get_adapter(url)
-    timing.install(adapter)
+    sockets.install(adapter)  # timed connections whose sockets the check can shut at its deadline
     resp = adapter.send(
         prepared, stream=True, timeout=(left, left), verify=verify, cert=cert, proxies=proxies
     )
@@ -347,8 +348,15 @@ def _check(s: HttpSpec, ctx: CheckContext, deadline: Deadline) -> CheckResult:
 def check_http(spec: MonitorSpec, ctx: CheckContext) -> CheckResult:
     s: HttpSpec = spec.http  # type: ignore[assignment]
     deadline = Deadline(spec.timeout)
+    tracker = SocketTracker()
+
+    def run() -> CheckResult:
+        with tracking(tracker):
+            return _check(s, ctx, deadline)
+
     try:
-        return call_within(lambda: _check(s, ctx, deadline), deadline)
+        # At the deadline the check's sockets are shut down, so a server that drips cannot keep its thread.
+        return call_within(run, deadline, on_timeout=tracker.close)
     except DeadlineExceeded:
         return CheckResult.down(
             FailureClass.TIMEOUT,

@@ -13,10 +13,11 @@ import logging
 import threading
 from pathlib import Path
 
-from app.controller.references import check_all
+from app.controller.references import folder_references
 from app.controller.status import object_status, with_push_token
+from app.resources.credentials import warnings_of
 from app.resources.loader import FolderSnapshot, SecretStore, folder_fingerprint, load_folder
-from app.resources.registry import folder_uid
+from app.resources.registry import KINDS, folder_uid
 from app.store import ResourceRecord, Store
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,8 @@ def records_from(snap: FolderSnapshot) -> tuple[list[ResourceRecord], dict[str, 
         ))  # fmt: skip
     seen = {r.uid for r in records}
     for p in snap.problems:
-        if not p.kind or not p.name:
-            continue  # not even identifiable: reported by `validate` and in the log
+        if p.kind not in KINDS or not p.name:
+            continue  # unknown kind or no name: a problem of its file, reported by `validate` and in the log
         uid = folder_uid(p.kind, p.namespace, p.name)
         if uid in seen:
             continue
@@ -70,14 +71,11 @@ class FolderController:
         self.secrets.replace(snap.secrets)
         records, problems = records_from(snap)
         result = self.store.resources.sync(records)
-        missing = check_all(((r.kind, r.namespace, r.name, r.raw_spec) for r in snap.resources), self.secrets)
+        missing = folder_references(snap, self.secrets)
+        refs = {(m.kind, m.namespace, m.name): [str(p) for p in m.problems] for m in missing}
         for rec in records:
-            refs = [str(p) for p in missing.get((rec.kind, rec.namespace, rec.name), [])]
-            self._write_status(rec, problems.get(rec.uid, []), refs)
-        self.last_problems = [line for p in snap.problems for line in p.lines()]
-        self.last_problems += [
-            f"{kind} {ns}/{name}: {p}" for (kind, ns, name), ps in missing.items() for p in ps
-        ]
+            self._write_status(rec, problems.get(rec.uid, []), refs.get((rec.kind, rec.namespace, rec.name)))
+        self.last_problems = [line for p in snap.problems + missing for line in p.lines()]
         for line in self.last_problems:
             log.warning("manifest problem: %s", line)
         log.info("manifests: %d objects (%d changed, %d removed), %d problems",
@@ -92,8 +90,18 @@ class FolderController:
         if current is None:
             return
         has_spec = current.spec is not None
+        warnings = warnings_of(rec.spec) if rec.spec else []
+        for w in warnings:
+            log.warning("manifest warning: %s %s/%s: %s", rec.kind, rec.namespace, rec.name, w)
         status = object_status(
-            current.status, rec.kind, rec.spec, current.generation, problems, missing or [], has_spec
+            current.status,
+            rec.kind,
+            rec.spec,
+            current.generation,
+            problems,
+            missing or [],
+            has_spec,
+            warnings,
         )
         self.store.resources.set_status(rec.uid, with_push_token(status, rec.kind, current.spec))
 

@@ -5,6 +5,8 @@ A reference that points at nothing makes the referrer `Valid=False` (reason
 as soon as the target appears. The same functions serve folder mode (over a loaded
 snapshot) and Kubernetes mode (over the watched objects): they only read the spec and
 ask `exists` and the SecretStore, so they are cheap enough to run on every change.
+`folder_references` is the one check of a loaded folder, Secrets included, shared by the
+folder controller and `kubekuma validate`, so the two never disagree.
 `DEPENDENTS` says which kinds to re-evaluate when an object of another kind changes.
 """
 
@@ -17,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.resources.common import SecretKeyRef
-from app.resources.loader import SecretError, SecretStore
+from app.resources.loader import FolderSnapshot, LoadProblem, SecretError, SecretStore
 from app.resources.registry import Problem
 
 # kind that changed -> kinds whose validity may follow from it (a MonitorSet makes Monitors)
@@ -87,7 +89,8 @@ def missing_references(
 ) -> list[Problem]:
     """Every reference of one object that points at nothing, as (field, reason) problems.
 
-    `env:` references are left to the worker, whose environment is the one that counts.
+    An `env:` reference is a problem when the SecretStore refuses that variable (all of them in
+    Kubernetes mode); whether an allowed one is set is left to the worker, whose environment counts.
     """
     problems = [
         Problem(r.field, f"{r} not found")
@@ -101,7 +104,11 @@ def missing_references(
             ref = SecretKeyRef.model_validate(raw)
         except ValidationError:
             continue  # the schema check reports it
-        if ref.env or not ref.name:
+        if ref.env:
+            if (refusal := secrets.env_refusal(ref.env)) is not None:
+                problems.append(Problem(f"{path}.env", refusal))
+            continue
+        if not ref.name:
             continue
         try:
             secrets.get(ref, namespace)
@@ -127,4 +134,18 @@ def check_all(
         found = missing_references(kind, ns, spec, exists, secrets)
         if found:
             out[(kind, ns, name)] = found
+    return out
+
+
+def folder_references(snap: FolderSnapshot, secrets: SecretStore) -> list[LoadProblem]:
+    """Reference problems of every object of a loaded folder, with the file each came from.
+
+    `secrets` must hold the folder's Secrets (`secrets.replace(snap.secrets)`).
+    """
+    found = check_all(((r.kind, r.namespace, r.name, r.raw_spec) for r in snap.resources), secrets)
+    out = []
+    for r in snap.resources:
+        problems = found.pop((r.kind, r.namespace, r.name), None)
+        if problems:
+            out.append(LoadProblem(r.source, r.kind, r.name, r.namespace, problems))
     return out

@@ -68,8 +68,13 @@ def object_status(
     problems: list[str],
     missing: list[str],
     has_last_valid: bool,
+    warnings: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Status of one object from its schema problems, its missing references and its cached spec."""
+    """Status of one object from its schema problems, its missing references and its cached spec.
+
+    `warnings` (literal credentials, app/resources/credentials.py) leave the object valid and
+    are the message of its Valid condition.
+    """
     if problems:
         ready = has_last_valid
         reason = "LastValidSpec" if ready else "Invalid"
@@ -87,9 +92,10 @@ def object_status(
             message,
             valid_reason="ReferenceNotFound",
         )
+    notes = [f"warning: {w}" for w in warnings or []]
     if kind == "Monitor" and spec is not None and spec.get("enabled") is False:
-        return resource_status(old, True, [], generation, False, "Disabled", "spec.enabled is false")
-    return resource_status(old, True, [], generation, True, "Active")
+        return resource_status(old, True, notes, generation, False, "Disabled", "spec.enabled is false")
+    return resource_status(old, True, notes, generation, True, "Active")
 
 
 def with_push_token(status: dict[str, Any], kind: str, spec: dict[str, Any] | None) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from app.model import DeliveryStatus, TransitionStatus, utc_now
 from app.store import Store
 
 STATUSES = tuple(s.value for s in DeliveryStatus)
+MISSING = "missing:NotificationProvider/"  # see ProviderView.missing
 TRANSITION_STATUSES = tuple(s.value for s in TransitionStatus)
 EVENTS = ("down", "up", "reminder", "flapping", "flappingEnded", "certificateExpiring")
 
@@ -38,9 +39,9 @@ def _monitor_uids(req: falcon.Request, catalog: Catalog) -> list[str] | None:
 
 def _choice(req: falcon.Request, name: str, allowed: tuple[str, ...]) -> str | None:
     raw = req.get_param(name)
-    if raw and raw not in allowed:
-        raise bad_request(name, f"must be one of {', '.join(allowed)}, got {raw!r}")
-    return raw or None
+    if raw is not None and raw not in allowed:
+        raise bad_request(name, f"must be one of {', '.join(allowed)}, got {raw[:60]!r}")
+    return raw
 
 
 def _page(req: falcon.Request) -> tuple[int, int | None, datetime | None, datetime | None]:
@@ -48,7 +49,7 @@ def _page(req: falcon.Request) -> tuple[int, int | None, datetime | None, dateti
     before = int_param(req, "before", None, 1, 2**62)
     since, until = time_param(req, "since"), time_param(req, "until")
     if since and until and until <= since:
-        raise bad_request("until", "must be after since")
+        until = since  # an empty span: a valid question whose answer is no rows
     return limit, before, since, until
 
 
@@ -109,6 +110,10 @@ class DeliveryList:
         for r in self.store.resources.list(kind="NotificationProvider"):
             kind = (r.spec or {}).get("type")
             out[r.uid] = {"uid": r.uid, "namespace": r.namespace, "name": r.name, "type": kind}
+        # providers a policy names but that do not exist: their failed rows still say which
+        for uid in self.store.deliveries.missing_providers():
+            ns, _, name = uid.removeprefix(MISSING).partition("/")
+            out.setdefault(uid, {"uid": uid, "namespace": ns, "name": name, "type": None})
         return out
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

@@ -19,6 +19,7 @@ from app.http.public import PublicOptions
 from app.http.public import register as register_public
 from app.http.push import PushEndpoint
 from app.http.push import register as register_push
+from app.http.security import BodyLimit, SecurityHeaders
 from app.store import Store
 
 
@@ -52,6 +53,7 @@ def create_app(
     access: AccessOptions | None = None,
 ) -> falcon.App:
     app = falcon.App()
+    app.add_middleware([SecurityHeaders(), BodyLimit()])
     # Closed by default: without options, nobody is known, so only public routes answer.
     gate = Access(store, access or AccessOptions())
     app.add_middleware([AccessMiddleware(gate)])

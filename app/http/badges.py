@@ -7,6 +7,7 @@ on some status page have badges: a badge is public, and so must be what it tells
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from xml.sax.saxutils import escape
@@ -46,16 +47,28 @@ COLORS = {
 }
 
 
+# Characters XML 1.0 does not allow (C0 controls but tab/newline/return, surrogates, U+FFFE/F), and C1
+# controls and the newline family, which only make a one-line label misbehave.
+_NOT_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u2028\u2029]")
+_QUOTES = {'"': "&quot;", "'": "&apos;"}
+
+
+def svg_text(text: str) -> str:
+    """Text safe in SVG element content and in quoted attributes: control characters dropped, quotes too."""
+    return escape(_NOT_TEXT.sub("", text), _QUOTES)
+
+
 def text_width(text: str) -> float:
     return sum(_WIDTHS.get(ch, _DEFAULT_WIDTH) for ch in text)
 
 
 def render_badge(label: str, message: str, color: str) -> str:
     """A flat badge: grey label on the left, coloured message on the right, 20 px high."""
-    fill = COLORS.get(color, color)
+    fill = COLORS.get(color, "#9f9f9f")
+    label, message = _NOT_TEXT.sub("", label), _NOT_TEXT.sub("", message)
     lw, mw = round(text_width(label)) + 10, round(text_width(message)) + 10
     total = lw + mw
-    lab, msg = escape(label), escape(message)
+    lab, msg = svg_text(label), svg_text(message)
     title = f"{lab}: {msg}"
 
     def text(s: str, x: float, width: float) -> str:
@@ -163,7 +176,7 @@ class Badges:
         self.cache.get(f"{req.path}?{req.query_string}", build).write(req, resp, self.max_age)
 
     def _window(self, req: falcon.Request) -> str:
-        window = req.get_param("window") or "24h"
+        window = req.get_param("window", default="24h")
         if window not in WINDOWS:
             raise bad_request("window", f"must be one of {', '.join(WINDOWS)}")
         return window

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import falcon
+
+from app.http.security import redact_path
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +27,7 @@ def handle_unexpected(
 ) -> None:
     if isinstance(ex, falcon.HTTPError | falcon.HTTPStatus):
         raise ex
-    log.exception("unhandled error on %s %s", req.method, req.path)
+    log.exception("unhandled error on %s %s", req.method, redact_path(req.path))
     raise falcon.HTTPInternalServerError(description="an internal error occurred; see the server log")
 
 
@@ -32,14 +35,17 @@ def bad_request(field: str, reason: str) -> falcon.HTTPBadRequest:
     return falcon.HTTPBadRequest(title="Invalid parameter", description=f"{field}: {reason}")
 
 
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
 def int_param(req: falcon.Request, name: str, default: int | None, lo: int, hi: int) -> int | None:
+    """A whole number of ASCII digits (`int()` alone takes "２４", " 7" and "1_0") within [lo, hi]."""
     raw = req.get_param(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise bad_request(name, f"must be a whole number, got {raw!r}") from None
+    if not _DIGITS.fullmatch(raw):
+        raise bad_request(name, f"must be a whole number, got {raw!r}")
+    value = int(raw)
     if not lo <= value <= hi:
         raise bad_request(name, f"must be between {lo} and {hi}")
     return value

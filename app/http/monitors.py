@@ -7,6 +7,7 @@ incident and the certificate the last check saw. Heartbeats page by id cursor an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from app.http.errors import bad_request, int_param
 from app.http.reads import certificate, uptime_json, uptime_windows
 from app.http.selectors import SelectorError, parse_selector
 from app.model import State, utc_now
+from app.resources.credentials import redact, redact_value
 from app.resources.monitor import MonitorType
 from app.store import StateView, Store
 from app.store.timeutil import iso
@@ -33,7 +35,7 @@ def monitor_json(m: MonitorEntry, st: StateView | None) -> dict[str, Any]:
         "namespace": m.namespace,
         "name": m.name,
         "type": m.spec.type.value,
-        "target": m.spec.target(),
+        "target": redact(m.spec.target()),
         "enabled": m.spec.enabled,
         "interval": m.spec.interval,
         "description": m.spec.description,
@@ -48,27 +50,44 @@ def monitor_json(m: MonitorEntry, st: StateView | None) -> dict[str, Any]:
     }
 
 
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
+# Times outside this span mean "no bound"; clamping keeps the database and timedelta arithmetic in range.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def time_param(req: falcon.Request, name: str) -> datetime | None:
+    """An RFC 3339 time (no zone means UTC), in UTC and clamped to [EARLIEST, LATEST]."""
     raw = req.get_param(name)
-    if not raw:
+    if raw is None:
         return None
+    text = raw.replace(" ", "+", 1) if raw.count(" ") == 1 and "T" in raw else raw  # a "+" sent unencoded
+    problem = f"must be an RFC 3339 time such as 2024-05-01T12:00:00Z, got {raw[:60]!r}"
+    if not _RFC3339.fullmatch(text):
+        raise bad_request(name, problem)
     try:
-        t = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
+        t = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError:
-        raise bad_request(
-            name, f"must be an RFC 3339 time such as 2024-05-01T12:00:00Z, got {raw!r}"
-        ) from None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+        raise bad_request(name, problem) from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=UTC)
+    try:
+        t = t.astimezone(UTC)
+    except OverflowError:
+        return EARLIEST if t.year < 2000 else LATEST
+    return min(max(t, EARLIEST), LATEST)
 
 
 def _choice(req: falcon.Request, name: str, allowed: list[str], upper: bool = False) -> str | None:
+    """One of `allowed`, as written or (for `upper`) all in lower case: `state=down` reads well in a URL."""
     raw = req.get_param(name)
-    if not raw:
+    if raw is None:
         return None
-    value = raw.upper() if upper else raw.lower()
-    if value not in allowed:
-        raise bad_request(name, f"must be one of {', '.join(allowed)}, got {raw!r}")
-    return value
+    if raw in allowed or (upper and raw.islower() and raw.upper() in allowed):
+        return raw.upper() if upper else raw
+    raise bad_request(name, f"must be one of {', '.join(allowed)}, got {raw[:60]!r}")
 
 
 class MonitorList:
@@ -114,7 +133,7 @@ class MonitorDetail:
         now = self.clock()
         st = self.store.rollups.states([m.uid]).get(m.uid)
         out = monitor_json(m, st)
-        out["spec"] = m.spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+        out["spec"] = redact_value(m.spec.model_dump(mode="json", by_alias=True, exclude_none=True))
         out["heartbeats"] = [h.to_json() for h in self.store.checks.heartbeats(m.uid, 20)]
         per_window = uptime_windows(self.store, [m.uid], WINDOWS, now)
         out["uptime"] = {w: uptime_json(per_window[w][m.uid]) for w in WINDOWS}
@@ -130,9 +149,9 @@ class MonitorHeartbeats(MonitorDetail):
         limit = int_param(req, "limit", 50, 1, 1000) or 50
         before = int_param(req, "before", None, 1, 2**62)
         since, until = time_param(req, "since"), time_param(req, "until")
-        if since and until and since >= until:
-            raise bad_request("until", "must be after since")
-        rows = self.store.heartbeat_pages.page(m.uid, limit, before, since, until)
+        # An empty span (until at or before since) is a valid question with no heartbeats in it.
+        empty = since is not None and until is not None and since >= until
+        rows = [] if empty else self.store.heartbeat_pages.page(m.uid, limit, before, since, until)
         next_before = rows[-1].id if len(rows) == limit else None
         resp.media = {"items": [h.to_json() for h in rows], "next": next_before}
 
@@ -142,7 +161,7 @@ class MonitorUptime(MonitorDetail):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, namespace: str, name: str) -> None:
         m = self.find(namespace, name)
-        window = req.get_param("window") or "24h"
+        window = req.get_param("window", default="24h")
         try:
             length = parse_window(window)
         except ValueError as exc:

@@ -20,6 +20,7 @@ import requests
 from app.alerting.routing import ProviderView
 from app.http.access.audit import Auditor
 from app.http.access.login import read_body
+from app.http.access.middleware import sees_private
 from app.http.access.principal import Principal
 from app.http.resources_api import resource_json
 from app.notifiers import dispatch
@@ -164,7 +165,7 @@ class ResourceItem:
         rec = self.changes.store.resources.get(k, _namespace(k, namespace), name)
         if rec is None:
             raise falcon.HTTPNotFound(title="Not found", description=f"no {k} {namespace}/{name}")
-        resp.media = resource_json(rec)
+        resp.media = resource_json(rec, sees_private(req))
 
     def on_put(
         self, req: falcon.Request, resp: falcon.Response, kind: str, namespace: str, name: str
@@ -193,7 +194,7 @@ class Silences:
         now = self.clock()
         items = []
         for rec in self.changes.store.resources.list(kind="Silence"):
-            out = resource_json(rec)
+            out = resource_json(rec, sees_private(req))
             ends = _time((rec.spec or {}).get("endsAt"))
             out["active"] = ends is not None and ends > now
             items.append(out)

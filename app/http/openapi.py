@@ -13,6 +13,13 @@ import falcon
 
 from app import __version__
 from app.http.access.openapi import secure
+from app.http.alerts import EVENTS, STATUSES, TRANSITION_STATUSES
+from app.http.push import ACTION_PATTERN, PING_PATTERN
+from app.http.selectors import SELECTOR_PATTERN
+from app.model import State
+from app.resources.monitor import MonitorType
+from app.uptime import WINDOWS
+from app.uptime.sla import WINDOW_PATTERN
 
 Schema = dict[str, Any]
 
@@ -21,13 +28,13 @@ def _ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _path_param(name: str, description: str) -> Schema:
+def _path_param(name: str, description: str, schema: Schema | None = None) -> Schema:
     return {
         "name": name,
         "in": "path",
         "required": True,
         "description": description,
-        "schema": {"type": "string"},
+        "schema": schema or {"type": "string"},
     }
 
 
@@ -38,13 +45,22 @@ def _query(name: str, description: str, schema: Schema | None = None) -> Schema:
 
 NS, NAME = _path_param("namespace", "monitor namespace"), _path_param("name", "monitor name")
 SLUG = _path_param("slug", "status page slug (StatusPage spec.slug)")
-WINDOW = _query("window", "uptime window: 24h, 7d, 30d or 90d (the uptime API takes any Nm, Nh or Nd)",
-                {"type": "string", "default": "24h"})  # fmt: skip
+WINDOW = _query("window", "uptime window: 24h, 7d, 30d or 90d", {"type": "string", "enum": list(WINDOWS),
+                                                                  "default": "24h"})  # fmt: skip
+ANY_WINDOW = _query("window", "uptime window: 1m-2880m, 1h-8760h or 1d-730d", {
+    "type": "string", "pattern": WINDOW_PATTERN, "default": "24h"})  # fmt: skip
 ERRORS = {
     "400": {"description": "invalid parameter", "content": {"application/json": {"schema": _ref("Error")}}},
     "404": {"description": "not found", "content": {"application/json": {"schema": _ref("Error")}}},
 }
 NOT_MODIFIED = {"304": {"description": "not modified (If-None-Match matched the ETag)"}}
+# Time filters: RFC 3339; times before 1970 or after 9000 are clamped to those years.
+TIME: Schema = {"type": "string", "format": "date-time"}
+LIMIT = _query("limit", "1-1000, default 50", {"type": "integer", "minimum": 1, "maximum": 1000})
+BEFORE = _query("before", "the `next` of the previous page",
+                {"type": "integer", "minimum": 1, "maximum": 2**62})  # fmt: skip
+BOOL = {"type": "string", "enum": ["true", "false"]}
+MONITOR_REF: Schema = {"type": "string", "pattern": "^[^/]+/.+$"}
 
 
 def _json(summary: str, schema: Schema, params: list[Schema] | None = None, errors: bool = True,
@@ -57,21 +73,30 @@ def _json(summary: str, schema: Schema, params: list[Schema] | None = None, erro
 
 
 def _media(summary: str, media: str, params: list[Schema] | None = None, tags: tuple[str, ...] = ("public",),
-           not_found: bool = True) -> Schema:  # fmt: skip
+           not_found: str | None = "application/json", bad_request: bool = False) -> Schema:  # fmt: skip
     responses: Schema = {"200": {"description": summary, "content": {media: {"schema": {"type": "string"}}}}}
     responses |= NOT_MODIFIED
-    if not_found:
+    if bad_request:
+        responses["400"] = ERRORS["400"]
+    if not_found == "application/json":
         responses["404"] = ERRORS["404"]
+    elif not_found:  # status pages answer a missing page with a page a visitor can read
+        page = {not_found: {"schema": {"type": "string"}}}
+        responses["404"] = {"description": "no such page", "content": page}
     return {"summary": summary, "tags": list(tags), "parameters": params or [], "responses": responses}
 
 
 def _badge(what: str, params: list[Schema] | None = None) -> Schema:
-    label = _query("label", "text on the left (1-60 characters)")
+    label = _query("label", "text on the left (1-60 characters)", {"type": "string", "minLength": 1,
+                                                                    "maxLength": 60})  # fmt: skip
     return {"get": _media(f"{what} badge (SVG, shields.io flat style); only for monitors on a status page",
-                          "image/svg+xml", [NS, NAME, *(params or []), label], tags=("badges",))}  # fmt: skip
+                          "image/svg+xml", [NS, NAME, *(params or []), label], tags=("badges",),
+                          bad_request=True)}  # fmt: skip
 
 
 _OBJ: Schema = {"type": "object", "additionalProperties": True}
+STATES = [s.value for s in State]
+_ERROR_JSON = {"application/json": {"schema": _ref("Error")}}
 _NULLABLE_NUM: Schema = {"type": ["number", "null"]}
 
 SCHEMAS: dict[str, Schema] = {
@@ -140,78 +165,86 @@ def _list_of(name: str, extra: Schema | None = None) -> Schema:
 
 
 _PUSH = {
-    "summary": "report a push monitor's result (Uptime Kuma and healthchecks compatible)",
+    "summary": "report a push monitor's result (Uptime Kuma and healthchecks compatible); a JSON body "
+               "({status, msg, ping}, at most 64 KiB) may stand in for the query",
     "tags": ["push"],
-    "parameters": [_path_param("token", "the monitor's push token"), _query("status", "up or down"),
-                   _query("msg", "message"), _query("ping", "latency in ms")],
+    "parameters": [_path_param("token", "the monitor's push token"),
+                   _query("status", "up or down", {"type": "string", "enum": ["up", "down"]}),
+                   _query("msg", "message (first 500 characters kept)"),
+                   _query("ping", "latency in ms, 0-3600000", {"type": "string", "pattern": PING_PATTERN})],
     "responses": {"200": {"description": "recorded", "content": {"application/json": {"schema": _OBJ}}},
-                  "400": ERRORS["400"], "404": ERRORS["404"], "429": {"description": "rate limited"}},
+                  "400": ERRORS["400"], "404": ERRORS["404"],
+                  "413": {"description": "body over 64 KiB", "content": _ERROR_JSON},
+                  "429": {"description": "rate limited", "content": _ERROR_JSON}},
 }  # fmt: skip
 _PUSH_ACTION = _PUSH | {
-    "parameters": [*_PUSH["parameters"], _path_param("action", "start, fail or an exit code")]
-}
+    "parameters": [*_PUSH["parameters"], _path_param("action", "start, fail or an exit code 0-255",
+                                                     {"type": "string", "pattern": ACTION_PATTERN})]
+}  # fmt: skip
 
 
 _NEXT: Schema = {"next": {"type": ["integer", "null"]}}
-_PAGING = [
-    _query("limit", "1-1000, default 50", {"type": "integer"}),
-    _query("before", "the `next` of the previous page", {"type": "integer"}),
-    _query("since", "RFC 3339; at or after", {"type": "string", "format": "date-time"}),
-    _query("until", "RFC 3339; before", {"type": "string", "format": "date-time"}),
-]
+_PAGING = [LIMIT, BEFORE, _query("since", "RFC 3339; at or after", TIME),
+           _query("until", "RFC 3339; before", TIME)]  # fmt: skip
 
 PATHS: dict[str, Schema] = {
-    "/": {"get": _media("the dashboard (HTML)", falcon.MEDIA_HTML, tags=("pages",), not_found=False)},
+    "/": {"get": _media("the dashboard (HTML)", falcon.MEDIA_HTML, tags=("pages",), not_found=None)},
     "/healthz": {"get": _json("the process runs", _OBJ, errors=False, tags=("ops",))},
     "/readyz": {"get": _json("the database and the broker answer (503 otherwise)", _OBJ, errors=False,
-                             tags=("ops",))},
-    "/metrics": {"get": _media("Prometheus metrics", "text/plain", tags=("ops",), not_found=False)},
+                             tags=("ops",)) | {"responses": {
+        "200": {"description": "ready", "content": {"application/json": {"schema": _OBJ}}},
+        "503": {"description": "the database or the broker does not answer",
+                "content": {"application/json": {"schema": _OBJ}}}} | NOT_MODIFIED}},
+    "/metrics": {"get": _media("Prometheus metrics", "text/plain", tags=("ops",), not_found=None)},
     "/probe": {"get": _media(
         "one monitor's last check in the blackbox exporter's format (probe_success, probe_duration_seconds, "
         "probe_ssl_earliest_cert_expiry); never runs a check", "text/plain", [
-            _query("monitor", "namespace/name of the monitor"),
-            _query("target", "the same as monitor, for blackbox-style relabelling")], tags=("ops",))},
+            _query("monitor", "namespace/name of the monitor", MONITOR_REF) | {"required": True},
+            _query("target", "namespace/name; stands in for monitor when that is absent (blackbox-style "
+                             "relabelling sends only target)", MONITOR_REF)],
+        tags=("ops",), bad_request=True)},
     "/api/v1/openapi.json": {"get": _json("this document", _OBJ, errors=False)},
     "/api/v1/monitors": {"get": _json("monitors with their current state", _list_of("Monitor"), [
         _query("namespace", "only this namespace"),
-        _query("selector", "Kubernetes label selector, e.g. team=payments,tier!=low,env in (a,b),!legacy"),
-        _query("state", "UP, DOWN, PENDING or MAINTENANCE"), _query("type", "monitor type, e.g. http")])},
+        _query("selector", "Kubernetes label selector, e.g. team=payments,tier!=low,env in (a,b),!legacy",
+               {"type": "string", "pattern": SELECTOR_PATTERN, "maxLength": 4096}),
+        _query("state", "UP, DOWN, PENDING or MAINTENANCE (or in lower case)",
+               {"type": "string", "enum": [*STATES, *(s.lower() for s in STATES)]}),
+        _query("type", "monitor type", {"type": "string", "enum": [t.value for t in MonitorType]})])},
     "/api/v1/monitors/{namespace}/{name}": {"get": _json(
         "one monitor: spec, last 20 heartbeats, uptime 24h/7d/30d/90d, open incident, certificate",
         _ref("MonitorDetail"), [NS, NAME])},
     "/api/v1/monitors/{namespace}/{name}/heartbeats": {"get": _json(
         "heartbeats, newest first", _list_of("Heartbeat", {"next": {"type": ["integer", "null"]}}), [
-            NS, NAME, _query("limit", "1-1000, default 50", {"type": "integer"}),
-            _query("before", "the `next` of the previous page", {"type": "integer"}),
-            _query("since", "RFC 3339; heartbeats at or after", {"type": "string", "format": "date-time"}),
-            _query("until", "RFC 3339; heartbeats before", {"type": "string", "format": "date-time"})])},
+            NS, NAME, LIMIT, BEFORE, _query("since", "RFC 3339; heartbeats at or after", TIME),
+            _query("until", "RFC 3339; heartbeats before", TIME)])},
     "/api/v1/incidents": {"get": _json("incidents, newest first", _list_of("Incident", _NEXT), [
         _query("namespace", "monitors of this namespace"), _query("monitor", "monitor name"),
-        _query("open", "true or false"), *_PAGING])},
+        _query("open", "true or false", BOOL), *_PAGING])},
     "/api/v1/transitions": {"get": _json("state changes and how the alert path handled each, newest first",
                                          _list_of("Transition", _NEXT), [
         _query("namespace", "monitors of this namespace"), _query("monitor", "monitor name"),
-        _query("status", "pending, handled, superseded or failed"),
-        _query("limit", "1-1000, default 50", {"type": "integer"}),
-        _query("before", "the `next` of the previous page", {"type": "integer"})])},
+        _query("status", "how the alert path handled it",
+               {"type": "string", "enum": list(TRANSITION_STATUSES)}), LIMIT, BEFORE])},
     "/api/v1/deliveries": {"get": _json("notification deliveries (sent, failed, suppressed with a reason)",
                                         _list_of("Delivery", _NEXT), [
         _query("namespace", "monitors of this namespace"), _query("monitor", "monitor name"),
         _query("provider", "NAMESPACE/NAME or NAME of a NotificationProvider"),
-        _query("status", "pending, sending, sent, failed, suppressed or superseded"),
-        _query("event", "down, up, reminder, flapping, flappingEnded or certificateExpiring"), *_PAGING])},
+        _query("status", "delivery status", {"type": "string", "enum": list(STATUSES)}),
+        _query("event", "the event notified", {"type": "string", "enum": list(EVENTS)}), *_PAGING])},
     "/api/v1/uptime/{namespace}/{name}": {"get": _json(
-        "uptime and mean latency over a window, from rollups", _ref("Uptime"), [NS, NAME, WINDOW])},
+        "uptime and mean latency over a window, from rollups", _ref("Uptime"), [NS, NAME, ANY_WINDOW])},
     "/api/v1/status/{slug}": {"get": _json("a status page's content", _ref("StatusPage"), [SLUG])},
     "/api/v1/resources": {"get": _json("every object of the ten kinds, with status", _list_of("Resource"), [
-        _query("kind", "a kind, its plural or short name"), _query("namespace", "only this namespace"),
-        _query("valid", "true or false")])},
+        _query("kind", "a kind, its plural or short name (404 for any other)"),
+        _query("namespace", "only this namespace"), _query("valid", "true or false", BOOL)])},
     "/api/v1/resources/{kind}": {"get": _json("objects of one kind", _list_of("Resource"), [
         _path_param("kind", "Monitor, monitors, StatusPage, ..."), _query("namespace", "only this namespace"),
-        _query("valid", "true or false")])},
-    "/status/{slug}": {"get": _media("a status page (HTML)", falcon.MEDIA_HTML, [SLUG])},
+        _query("valid", "true or false", BOOL)])},
+    "/status/{slug}": {"get": _media("a status page (HTML)", falcon.MEDIA_HTML, [SLUG],
+                                     not_found=falcon.MEDIA_HTML)},
     "/status/{slug}/feed.atom": {"get": _media("the page's incidents as an Atom feed", "application/atom+xml",
-                                               [SLUG])},
+                                               [SLUG], not_found=falcon.MEDIA_HTML)},
     "/badge/{namespace}/{name}/status.svg": _badge("current state"),
     "/badge/{namespace}/{name}/uptime.svg": _badge("uptime", [WINDOW]),
     "/badge/{namespace}/{name}/latency.svg": _badge("mean latency", [WINDOW]),

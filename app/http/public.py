@@ -36,6 +36,8 @@ class PublicOptions:
     cache: RenderCache = field(default_factory=RenderCache)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     pipeline: PipelineSources = field(default_factory=PipelineSources)
+    # The public URL (KUBEKUMA_BASE_URL) for absolute links; never taken from the Host header.
+    base_url: str = ""
 
 
 def register(app: falcon.App, store: Store, catalog: Catalog, options: PublicOptions | None = None) -> None:
@@ -51,7 +53,7 @@ def register(app: falcon.App, store: Store, catalog: Catalog, options: PublicOpt
     app.add_route("/api/v1/openapi.json", OpenApi())
     app.add_route("/api/v1/status/{slug}", StatusJson(builder, cache))
     app.add_route("/status/{slug}", StatusHtml(builder, cache))
-    app.add_route("/status/{slug}/feed.atom", StatusFeed(builder, cache))
+    app.add_route("/status/{slug}/feed.atom", StatusFeed(builder, cache, opts.base_url))
     badges = Badges(store, catalog, index, cache, opts.clock)
     for kind in ("status", "uptime", "latency", "cert"):
         app.add_route(f"/badge/{{namespace}}/{{name}}/{kind}.svg", badges, suffix=kind)

@@ -10,6 +10,9 @@ each token is rate-limited.
 from __future__ import annotations
 
 import hashlib
+import json
+import math
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +23,7 @@ import falcon
 
 from app.alerting.state import RetryPolicy, next_state
 from app.catalog import Catalog, MonitorEntry
+from app.http.security import read_body
 from app.model import CheckResult, FailureClass, MonitorSnapshot
 from app.resources.monitor import MonitorType
 from app.store import Store
@@ -98,27 +102,67 @@ class TokenIndex:
             return uid
 
 
+# Milliseconds from 0 to 3600000, ASCII digits, at most 6 decimals; published in the OpenAPI document.
+PING_PATTERN = r"^(([0-9]{1,6}|[1-2][0-9]{6}|3[0-5][0-9]{5})(\.[0-9]{1,6})?|3600000)$"
+# start, fail, or an exit code 0-255 without leading zeros.
+ACTION_PATTERN = r"^(start|fail|[0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])$"
+_DECIMAL = re.compile(PING_PATTERN)
+_ACTION = re.compile(ACTION_PATTERN)
+MAX_DEPTH = 4  # {"status": ..., "msg": ..., "ping": ...} is one level; anything deeper is not ours
+
+
+def parse_ping(raw: Any) -> float | None:
+    """Milliseconds, 0-3600000: a JSON number or ASCII decimal text; NaN, infinities and "２４" are not."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise ValueError("ping must be a number of milliseconds")
+    if isinstance(raw, str):
+        if not _DECIMAL.search(raw):
+            raise ValueError("ping must be milliseconds written with ASCII digits, e.g. 120 or 12.5")
+        raw = float(raw.rstrip("\n"))
+    ping = float(raw)
+    if not math.isfinite(ping) or not 0 <= ping <= 3_600_000:
+        raise ValueError("ping must be milliseconds between 0 and 3600000")
+    return ping
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def parse_json_body(data: bytes) -> dict[str, Any]:
+    """A push body as JSON: finite numbers only, shallow; ValueError otherwise."""
+    if not data.strip():
+        return {}
+    if data.count(b"[") + data.count(b"{") > 64:
+        raise ValueError("the JSON body is nested or repeated far deeper than a push needs")
+    try:
+        body = json.loads(data, parse_constant=_reject_constant)
+    except (RecursionError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"the body is not JSON: {type(exc).__name__}") from None
+    return body if isinstance(body, dict) else {}
+
+
 def parse_push(action: str | None, params: dict[str, Any]) -> tuple[str, bool, str, float | None]:
     """-> (kind, ok, message, ping_ms). kind is 'start' or 'result'. Raises ValueError on bad input."""
-    msg = str(params.get("msg") or "")[:500]
-    ping_raw = params.get("ping")
-    ping: float | None = None
-    if ping_raw not in (None, ""):
-        ping = float(ping_raw)
-        if ping < 0 or ping > 3_600_000:
-            raise ValueError("ping must be milliseconds between 0 and 3600000")
+    raw_msg = params.get("msg")
+    msg = (raw_msg if isinstance(raw_msg, str) else "")[:500]
+    ping = parse_ping(params.get("ping"))
+    status = params.get("status", "up")
+    if status not in ("up", "down"):
+        raise ValueError("status must be up or down")
+    if action is not None and action.endswith("\n"):
+        action = action[:-1]  # as the published pattern reads it (`$` also matches before a final newline)
     if action == "start":
         return "start", True, msg, ping
     if action == "fail":
         return "result", False, msg or "the job reported a failure", ping
     if action is not None:
-        if not action.isdigit() or int(action) > 255:
-            raise ValueError(f"unknown push action {action!r}; use start, fail or an exit code 0-255")
-        code = int(action)
+        if not _ACTION.search(action):
+            raise ValueError(f"unknown push action {action[:40]!r}; use start, fail or an exit code 0-255")
+        code = int(action.rstrip("\n"))
         return "result", code == 0, msg or ("exit code 0" if code == 0 else f"exit code {code}"), ping
-    status = str(params.get("status") or "up").lower()
-    if status not in ("up", "down"):
-        raise ValueError("status must be up or down")
     return (
         "result",
         status == "up",
@@ -152,12 +196,11 @@ class PushEndpoint:
             raise falcon.HTTPTooManyRequests(
                 description="too many pushes for this monitor; slow down", retry_after=1
             )
-        params = dict(req.params)
-        if req.method == "POST" and req.content_length and req.content_type and "json" in req.content_type:
-            body = req.get_media(default_when_empty={})
-            if isinstance(body, dict):
-                params.update({k: v for k, v in body.items() if k in ("status", "msg", "ping")})
+        params: dict[str, Any] = dict(req.params)
         try:
+            if req.method == "POST" and req.content_type and "json" in req.content_type:
+                body = parse_json_body(read_body(req))
+                params.update({k: v for k, v in body.items() if k in ("status", "msg", "ping")})
             kind, ok, msg, ping = parse_push(action, params)
         except ValueError as exc:
             raise falcon.HTTPBadRequest(title="Invalid push", description=str(exc)) from None

@@ -1,8 +1,9 @@
 """/api/v1/resources: every object of the ten kinds in the resource cache, with its status.
 
 What `kubectl get` would show in a cluster, also in folder mode: spec, labels and the
-controller's conditions. Specs hold references to Secrets, never their values, so the
-cache is safe to show as it is.
+controller's conditions. Specs hold references to Secrets, never their values. Status is
+shown through `readable_status`: a push monitor's derived token is a credential (anyone
+holding it can report DOWN), so anonymous readers never see it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from typing import Any
 
 import falcon
 
+from app.http.access.middleware import sees_private
 from app.http.errors import bad_request
+from app.resources.credentials import redact_value
 from app.resources.registry import KINDS
 from app.store import ResourceRecord, Store
 
@@ -22,7 +25,18 @@ _BY_ANY_NAME = {
 }
 
 
-def resource_json(r: ResourceRecord) -> dict[str, Any]:
+# Status fields that are credentials. An authorised view (the access issue) may add them back here.
+PRIVATE_STATUS = frozenset({"pushToken"})
+
+
+def readable_status(status: dict[str, Any], authorised: bool = False) -> dict[str, Any]:
+    """The status a reader may see: everything but credentials, unless the reader is authorised."""
+    if authorised:
+        return dict(status)
+    return {k: v for k, v in status.items() if k not in PRIVATE_STATUS}
+
+
+def resource_json(r: ResourceRecord, authorised: bool = False) -> dict[str, Any]:
     return {
         "kind": r.kind,
         "namespace": r.namespace or None,
@@ -31,8 +45,8 @@ def resource_json(r: ResourceRecord) -> dict[str, Any]:
         "generation": r.generation,
         "labels": r.labels,
         "valid": r.valid,
-        "spec": r.spec,
-        "status": r.status,
+        "spec": redact_value(r.spec),
+        "status": readable_status(r.status, authorised),
         "source": r.source or None,
         "owner": r.owner,
     }
@@ -62,7 +76,8 @@ class ResourceList:
         records = self.store.resources.list(kind=kind, namespace=namespace)
         if valid is not None:
             records = [r for r in records if r.valid == (valid == "true")]
-        items = [resource_json(r) for r in records]
+        private = sees_private(req)
+        items = [resource_json(r, private) for r in records]
         counts: dict[str, int] = {}
         for r in records:
             counts[r.kind] = counts.get(r.kind, 0) + 1

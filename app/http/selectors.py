@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from app.resources.regex import compile_pattern
+
 Predicate = Callable[[dict[str, str]], bool]
 
 _KEY = r"[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?"
@@ -17,6 +19,24 @@ _VALUE = r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?"
 _SET = re.compile(rf"^({_KEY})\s+(in|notin)\s+\(([^()]*)\)$")
 _EQ = re.compile(rf"^({_KEY})\s*(==|=|!=)\s*({_VALUE})$")
 _EXISTS = re.compile(rf"^(!?)\s*({_KEY})$")
+
+
+_WS = "[ ]*"
+_SET_VALUE = "[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
+_REQUIREMENT = (
+    f"{_WS}(!{_WS}{_KEY}|{_KEY}{_WS}(==|=|!=){_WS}{_VALUE}"
+    f"|{_KEY} +(in|notin) +\\({_WS}{_SET_VALUE}{_WS}(,{_WS}{_SET_VALUE}{_WS})*\\)|{_KEY}){_WS}"
+)
+# The whole grammar as one pattern, published in the OpenAPI document and checked first, so what
+# the document calls a selector and what the server takes are the same strings.
+SELECTOR_PATTERN = f"^({_REQUIREMENT}(,{_REQUIREMENT})*)?$"
+_SELECTOR = compile_pattern(SELECTOR_PATTERN[1:-1])  # RE2: linear time on whatever a client sends
+MAX_SELECTOR = 4096
+
+
+def _in_grammar(text: str) -> bool:
+    # As JSON Schema reads the pattern (Python's `$` also matches before one final newline).
+    return _SELECTOR.fullmatch(text[:-1] if text.endswith("\n") else text) is not None
 
 
 class SelectorError(ValueError):
@@ -70,11 +90,14 @@ def _requirement(part: str) -> Predicate:
 
 def parse_selector(text: str) -> Predicate:
     """All requirements must hold (they are ANDed); an empty selector matches everything."""
-    if not text.strip():
-        return lambda labels: True
+    if len(text) > MAX_SELECTOR:
+        raise SelectorError(f"a selector may have at most {MAX_SELECTOR} characters")
     preds = []
-    for part in _split(text):
-        if not part:
-            raise SelectorError("empty requirement (two commas in a row, or a trailing comma)")
-        preds.append(_requirement(part))
+    if text.strip():
+        for part in _split(text):
+            if not part:
+                raise SelectorError("empty requirement (two commas in a row, or a trailing comma)")
+            preds.append(_requirement(part))
+    if not _in_grammar(text):
+        raise SelectorError("not a label selector; use key=value, key!=value, key in (a,b), key or !key")
     return lambda labels: all(p(labels) for p in preds)

@@ -187,9 +187,18 @@ class StatusHtml(_PageResource):
 
 
 class StatusFeed(_PageResource):
-    """An Atom feed of a page's incidents, so people can follow a page in a feed reader."""
+    """An Atom feed of a page's incidents, so people can follow a page in a feed reader.
+
+    Links start with the configured public URL (KUBEKUMA_BASE_URL), never with the request's
+    Host header: the feed is cached for everyone, so a forged Host must not end up in it.
+    Without a base URL the links are relative to the feed.
+    """
 
     max_age = 60
+
+    def __init__(self, builder: StatusBuilder, cache: RenderCache, base_url: str = "") -> None:
+        super().__init__(builder, cache)
+        self.base_url = base_url.rstrip("/")
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, slug: str) -> None:
         def build() -> Rendered:
@@ -197,7 +206,7 @@ class StatusFeed(_PageResource):
             if page is None:
                 return _not_found_html(slug)
             return Rendered.of(
-                self.feed(page, req.prefix), "application/atom+xml; charset=utf-8", compress=True
+                self.feed(page, self.base_url), "application/atom+xml; charset=utf-8", compress=True
             )
 
         self.cache.get(self._key(req), build).write(req, resp, self.max_age)
@@ -233,14 +242,31 @@ class StatusFeed(_PageResource):
 
 
 class CustomDomains:
-    """Middleware: a request for `/` on a page's custom domain is that page (and `/feed.atom` its feed)."""
+    """Middleware: a page's custom domain serves that page and its assets, and nothing else.
+
+    `/` is the page and `/feed.atom` its feed; the page's own links (its JSON, its feed, the
+    badges of its monitors) work too. Every other path is a 404 there, so a custom domain
+    (often on a different, less guarded name) never exposes the API or the dashboard. Hosts
+    that are no page's custom domain are served as usual.
+    """
 
     def __init__(self, index: PageIndex) -> None:
         self.index = index
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        if req.method not in ("GET", "HEAD") or req.path not in ("/", "/feed.atom"):
-            return
         slug = self.index.slug_for_host(req.host)
-        if slug is not None:
+        if slug is None:
+            return
+        if req.path in ("/", "/feed.atom"):
             req.path = f"/status/{slug}" + ("/feed.atom" if req.path == "/feed.atom" else "")
+        elif not self._serves(slug, req.path):
+            raise falcon.HTTPNotFound(title="Not found", description="this domain serves one status page")
+
+    def _serves(self, slug: str, path: str) -> bool:
+        if path in (f"/status/{slug}", f"/status/{slug}/feed.atom", f"/api/v1/status/{slug}"):
+            return True
+        parts = path.split("/")  # "", "badge", namespace, name, "status.svg"
+        if len(parts) != 5 or parts[1] != "badge":
+            return False
+        page = self.index.page(slug)
+        return page is not None and any((m.namespace, m.name) == (parts[2], parts[3]) for m in page.monitors)

@@ -268,10 +268,15 @@ def _settings(t: str, m: dict[str, Any], where: str, owner: str, b: Bundle) -> d
 
 
 def _monitors(data: KumaData, b: Bundle) -> dict[int, str]:
-    """Monitor manifests; their names by Uptime Kuma id."""
+    """Monitor manifests; the names of those written, by Uptime Kuma id.
+
+    A monitor not carried over is left out, so no status page or window names it (a
+    reference to nothing, which `kubekuma validate` and the controller report).
+    """
     names = {
         m["id"]: b.name("Monitor", m.get("name") or f"monitor-{m['id']}", "monitor") for m in data.monitors
     }
+    written: dict[int, str] = {}
     children: dict[int, list[int]] = {}
     for m in data.monitors:
         if m.get("parent"):
@@ -323,7 +328,8 @@ def _monitors(data: KumaData, b: Bundle) -> dict[int, str]:
             labels or None,
             {"kubekuma.io/imported-from": f"uptime-kuma monitor {m['id']}"},
         )
-    return names
+        written[m["id"]] = name
+    return written
 
 
 _USED = {

@@ -18,7 +18,16 @@ INTRO = f"""# Resource reference
 Generated from the models in `app/resources/` by `python -m app.resources.docs`; do not
 edit by hand. Every kind is `apiVersion: {FULL_API_VERSION}`. Durations are strings such
 as `30s`, `5m`, `1h30m` or `7d`; times are RFC 3339. Credentials are always references
-to a Secret key (`{{name, key}}`, or in folder mode `{{env: VARIABLE}}`), never literals.
+to a Secret key (`{{name, key}}`, or in folder mode `{{env: VARIABLE}}`), never literals: a
+literal one (a password in a URL, an `Authorization` header `value`, a `password` form
+field) is a warning on the object's `Valid` condition and is masked wherever it is shown.
+
+`secretKeyRef.env` reads only the variables the operator lists by name in
+`KUBEKUMA_ALLOWED_ENV` (comma-separated, empty by default), so a manifest cannot read
+KubeKuma's own settings such as `KUBEKUMA_DATABASE_URL`; in Kubernetes mode it is refused
+altogether (`Valid=False`, saying why). Silence regular expressions are RE2 (linear time;
+no backreferences or lookaround; at most 1024 characters). A manifest file may hold at
+most 1 MiB, 64 levels of nesting and 200,000 YAML nodes once aliases are expanded.
 """
 
 

@@ -3,13 +3,19 @@
 The loader only parses; validation is `parse_resource`'s. Kubernetes `Secret` manifests
 in the folder are collected apart and feed `SecretStore`, so folder mode resolves
 `secretKeyRef`s the same way a cluster does.
+
+Manifests come from many hands, so reading one is bounded (`app/resources/bounded.py`):
+file size, nesting depth and the size of a document once its YAML aliases are expanded.
+A file that breaks a bound, is not UTF-8, or is a symbolic link that leads nowhere is
+reported as a problem of that file and skipped; the other files load as usual.
+`secretKeyRef.env` reads only variables the operator allowed by name.
 """
 
 from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +23,7 @@ from typing import Any
 import yaml
 
 from app.resources import groups
+from app.resources.bounded import ManifestTooLarge, read_documents
 from app.resources.common import SecretKeyRef
 from app.resources.registry import Problem, Resource, ResourceError, expand_monitor_set, parse_resource
 
@@ -66,10 +73,23 @@ def folder_fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
 
 
 def _documents(path: Path) -> Iterator[tuple[int, Any]]:
-    text = path.read_text(encoding="utf-8")
-    for i, doc in enumerate(yaml.safe_load_all(text)):
+    for i, doc in enumerate(read_documents(path)):
         if doc is not None:
             yield i, doc
+
+
+def broken_links(root: Path) -> list[Path]:
+    """Manifest-named symbolic links that lead nowhere (a loop, or a target that is gone)."""
+    if root.is_file():
+        return []
+    out = []
+    for p in root.rglob("*"):
+        if p.suffix in MANIFEST_SUFFIXES and p.is_symlink() and not p.name.startswith("."):
+            try:
+                p.resolve(strict=True)
+            except (OSError, RuntimeError):
+                out.append(p)
+    return sorted(out)
 
 
 def _secret_data(doc: dict[str, Any]) -> dict[str, str]:
@@ -90,18 +110,29 @@ def load_folder(root: str | os.PathLike[str], default_namespace: str = "default"
     root_path = Path(root)
     snap = FolderSnapshot()
     seen: dict[tuple[str, str, str], str] = {}
+    for link in broken_links(root_path):
+        reason = "a symbolic link that loops or leads nowhere; skipped"
+        snap.problems.append(LoadProblem(str(link.relative_to(root_path)), "", "", "", [Problem("", reason)]))
     for path in manifest_files(root_path):
         rel = str(path.relative_to(root_path)) if path != root_path else path.name
         try:
             docs = list(_documents(path))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        except ManifestTooLarge as exc:
+            snap.problems.append(LoadProblem(rel, "", "", "", [Problem("", f"{exc}; skipped")]))
+            continue
+        except UnicodeDecodeError as exc:
+            reason = f"not UTF-8 text (byte {exc.start}); skipped"
+            snap.problems.append(LoadProblem(rel, "", "", "", [Problem("", reason)]))
+            continue
+        except (yaml.YAMLError, OSError) as exc:
             snap.problems.append(LoadProblem(rel, "", "", "", [Problem("", f"not valid YAML: {exc}")]))
             continue
         for index, doc in docs:
             source = f"{rel}#{index}" if len(docs) > 1 else rel
             if isinstance(doc, dict) and doc.get("kind") == "Secret" and doc.get("apiVersion") == "v1":
-                meta = doc.get("metadata") or {}
-                ns = meta.get("namespace") or default_namespace
+                raw_meta = doc.get("metadata")
+                meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
+                ns = str(meta.get("namespace") or default_namespace)
                 try:
                     snap.secrets[(ns, str(meta.get("name")))] = _secret_data(doc)
                 except (ValueError, TypeError, AttributeError) as exc:
@@ -170,13 +201,30 @@ class SecretError(Exception):
 
 
 class SecretStore:
-    """Resolves SecretKeyRefs from folder Secrets and the environment. Values never leave memory."""
+    """Resolves SecretKeyRefs from folder Secrets and the environment. Values never leave memory.
+
+    `env:` reads only the variables in `allowed_env` (KUBEKUMA_ALLOWED_ENV, empty by default):
+    the process environment also holds KubeKuma's own credentials, such as the database URL.
+    """
 
     def __init__(
-        self, secrets: dict[tuple[str, str], dict[str, str]] | None = None, environ: Any = None
+        self,
+        secrets: dict[tuple[str, str], dict[str, str]] | None = None,
+        environ: Any = None,
+        allowed_env: Iterable[str] = (),
     ) -> None:
         self._secrets = dict(secrets or {})
         self._env = environ if environ is not None else os.environ
+        self.allowed_env = frozenset(allowed_env)
+
+    def env_refusal(self, variable: str) -> str | None:
+        """Why `secretKeyRef.env` may not read `variable`, or None when it may."""
+        if variable in self.allowed_env:
+            return None
+        return (
+            f"environment variable {variable} is not allowed; "
+            "the operator lists readable ones in KUBEKUMA_ALLOWED_ENV"
+        )
 
     def replace(self, secrets: dict[tuple[str, str], dict[str, str]]) -> None:
         self._secrets = dict(secrets)
@@ -187,6 +235,8 @@ class SecretStore:
 
     def get(self, ref: SecretKeyRef, namespace: str) -> str | None:
         if ref.env:
+            if (refusal := self.env_refusal(ref.env)) is not None:
+                raise SecretError(refusal)
             value = self._env.get(ref.env)
             if value is None and not ref.optional:
                 raise SecretError(f"environment variable {ref.env} is not set")

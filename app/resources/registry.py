@@ -151,13 +151,19 @@ def parse_resource(doc: Any, default_namespace: str = "default", source: str = "
         raise ResourceError([Problem("", "a manifest must be a mapping")])
     kind = doc.get("kind")
     meta_raw = doc.get("metadata") or {}
-    name = meta_raw.get("name", "") if isinstance(meta_raw, dict) else ""
     problems: list[Problem] = []
+    if not isinstance(meta_raw, dict):
+        problems.append(Problem("metadata", "must be a mapping"))
+        meta_raw = {}
+    name = meta_raw.get("name", "")
+    name = name if isinstance(name, str) else ""
     api_version = doc.get("apiVersion")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         known = ", ".join(KINDS)
         raise ResourceError(
-            [Problem("kind", f"unknown kind {kind!r}; expected one of {known}")], str(kind), name
+            [Problem("kind", f"unknown kind {str(kind)[:60]!r}; expected one of {known}")],
+            str(kind)[:60],
+            name,
         )
     info = KINDS[kind]
     if api_version != FULL_API_VERSION:
@@ -183,7 +189,8 @@ def parse_resource(doc: Any, default_namespace: str = "default", source: str = "
             meta.namespace = meta.namespace or default_namespace
         else:
             meta.namespace = None
-    ns = (meta.namespace if meta else meta_raw.get("namespace")) or ""
+    raw_ns = meta_raw.get("namespace")
+    ns = (meta.namespace if meta else raw_ns if isinstance(raw_ns, str) else "") or ""
     if problems or meta is None:
         raise ResourceError(problems, kind, name, ns)
     uid = meta.uid or folder_uid(kind, meta.namespace or "", meta.name)

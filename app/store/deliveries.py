@@ -5,9 +5,11 @@ redelivered transition or a re-run reminder job finds the row it made before. Se
 claims the row (pending -> sending) with a token made for that one attempt, the time it
 started and the process that holds it; only the holder of the token may finish it, and a
 claim is retaken only when its holder died or overran the lease. One column per meaning:
-`claimed_at` while sending, `next_at` while waiting for a retry, `sent_at` once it went out,
-and `maybe_delivered` when an attempt ended without a clear answer (a timeout, a dead
-worker), so the recovery still goes to a provider that may have heard of the outage.
+`claimed_at` while sending, `in_flight` once that attempt's request has left, `next_at`
+while waiting for a retry, `sent_at` once it went out, and `maybe_delivered` when an
+attempt ended without a clear answer (a timeout, a worker that died with its request in
+flight), so the recovery still goes to a provider that may have heard of the outage, and
+only then.
 """
 
 from __future__ import annotations
@@ -75,8 +77,8 @@ def _view(r: Any, token: str | None = None) -> DeliveryView:
 
 _INSERT = (
     "INSERT INTO kk_deliveries (event_key, provider_uid, monitor_uid, event, status, attempts, last_error, "
-    "title, body, created_at, incident_id, maybe_delivered) "
-    "VALUES ($key, $provider, $monitor, $event, $status, 0, $error, $title, $body, $now, $incident, $no) "
+    "title, body, created_at, incident_id, maybe_delivered, in_flight) VALUES "
+    "($key, $provider, $monitor, $event, $status, 0, $error, $title, $body, $now, $incident, $no, $no) "
     "ON CONFLICT (event_key, provider_uid) DO NOTHING"
 )
 
@@ -101,26 +103,37 @@ class DeliveryRepo:
             row = self.db.Delivery.get(event_key=event_key[:200], provider_uid=provider_uid)
             return _view(row), created
 
-    def claim(self, delivery_id: int, holder: str, now: datetime, lease_s: float,
-              alive: Any = None) -> DeliveryView | None:  # fmt: skip
-        """pending -> sending for one attempt, or retake a claim whose holder died or overran the lease.
-        None when it is final or in flight elsewhere."""
+    def retake(self, delivery_id: int, now: datetime, lease_s: float, alive: Any = None) -> bool:
+        """sending -> pending when the claim's holder died or overran the lease, so the row passes the
+        same gates (order, staleness, an outage heard of) as any other before it is tried again.
+        False when it is not `sending` or its holder is alive and within the lease."""
         with db_session:
             row = self.db.Delivery.get_for_update(id=delivery_id)
-            if row is None:
-                return None
-            if row.status == DeliveryStatus.SENDING:
-                fresh = row.claimed_at is not None and from_db(row.claimed_at) > now - timedelta(
-                    seconds=lease_s
-                )
-                if fresh and (alive is None or alive(row.claim_holder or "")):
-                    return None
-                row.maybe_delivered = True  # the last attempt's outcome is unknown
-            elif row.status != DeliveryStatus.PENDING:
+            if row is None or row.status != DeliveryStatus.SENDING:
+                return False
+            fresh = row.claimed_at is not None and from_db(row.claimed_at) > now - timedelta(seconds=lease_s)
+            if fresh and (alive is None or alive(row.claim_holder or "")):
+                return False
+            # The holder died mid-attempt: if its request had gone out, the outcome is unknown.
+            row.maybe_delivered = row.maybe_delivered or row.in_flight
+            row.status, row.claim_token, row.claimed_at, row.in_flight = (
+                str(DeliveryStatus.PENDING),
+                None,
+                None,
+                False,
+            )
+            row.next_at = to_db(now)
+            return True
+
+    def claim(self, delivery_id: int, holder: str, now: datetime) -> DeliveryView | None:
+        """pending -> sending for one attempt, under a token of its own. None unless pending."""
+        with db_session:
+            row = self.db.Delivery.get_for_update(id=delivery_id)
+            if row is None or row.status != DeliveryStatus.PENDING:
                 return None
             token = uuid.uuid4().hex
             row.status, row.claim_token, row.claim_holder = str(DeliveryStatus.SENDING), token, holder[:200]
-            row.claimed_at, row.next_at = to_db(now), None
+            row.claimed_at, row.next_at, row.in_flight = to_db(now), None, False
             row.attempts += 1
             return _view(row, token)
 
@@ -135,7 +148,7 @@ class DeliveryRepo:
                 return False
             if token is None and row.status != DeliveryStatus.PENDING:
                 return False
-            row.status, row.claim_token = str(status), None
+            row.status, row.claim_token, row.in_flight = str(status), None, False
             if status != DeliveryStatus.SENDING:
                 row.claimed_at = None
             if error is not None:
@@ -143,6 +156,12 @@ class DeliveryRepo:
             for name, value in fields.items():
                 setattr(row, name, value)
             return True
+
+    def going_out(self, delivery_id: int, token: str) -> None:
+        """The attempt's request is about to leave: from now on its outcome may be unknown."""
+        with db_session:
+            self.db.execute("UPDATE kk_deliveries SET in_flight = $yes WHERE id = $id AND claim_token = $t",
+                            {"yes": True, "id": delivery_id, "t": token})  # fmt: skip
 
     def mark_sent(self, delivery_id: int, token: str, now: datetime) -> bool:
         # last_error stays: it tells why it took attempts
@@ -194,6 +213,12 @@ class DeliveryRepo:
                           if d.incident_id == incident_id and d.provider_uid == provider_uid
                           and d.event == "down"
                           and (d.status in ("sent", "sending") or d.maybe_delivered)).exists()  # fmt: skip
+
+    def missing_providers(self) -> list[str]:
+        """Provider uids of failed rows that name a provider that does not exist (`missing:…`)."""
+        with db_session:
+            return list(select(d.provider_uid for d in self.db.Delivery
+                               if d.provider_uid.startswith("missing:")).distinct()[:1000])  # fmt: skip
 
     def get(self, delivery_id: int) -> DeliveryView | None:
         with db_session:

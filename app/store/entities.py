@@ -124,6 +124,7 @@ def define_entities(db: Database) -> None:
         claim_holder = Optional(str, max_len=200, nullable=True)  # the process making that attempt
         next_at = Optional(datetime, precision=6)  # while `pending`: when the next attempt is due
         maybe_delivered = Required(bool, default=False)  # an attempt ended without a clear answer
+        in_flight = Required(bool, default=False)  # the request of the current attempt has gone out
         composite_key(event_key, provider_uid)
         composite_index(monitor_uid, provider_uid, id)  # per-destination order
 

@@ -56,6 +56,7 @@ def claims_and_incidents_in_the_check(db: Database, dialect: str) -> None:
         "claim_holder VARCHAR(200)",
         f"next_at {t['time']}",
         f"maybe_delivered BOOLEAN NOT NULL DEFAULT {t['false']}",
+        f"in_flight BOOLEAN NOT NULL DEFAULT {t['false']}",
     ):
         db.execute(f"ALTER TABLE kk_deliveries ADD COLUMN {column}")
     # sent_at meant the claim time while `sending`; it now means only "went out".

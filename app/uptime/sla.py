@@ -18,19 +18,25 @@ WINDOWS: dict[str, timedelta] = {
     "30d": timedelta(days=30),
     "90d": timedelta(days=90),
 }
-_WINDOW = re.compile(r"^(\d{1,4})(m|h|d)$")
 _LIMITS = {"m": (1, 2880), "h": (1, 8760), "d": (1, 730)}
+# Exactly the windows `parse_window` takes (ASCII digits, no leading zero, within _LIMITS); the
+# OpenAPI document publishes it, so a client can tell a good window from a bad one beforehand.
+WINDOW_PATTERN = (
+    "^(([1-9][0-9]{0,2}|1[0-9]{3}|2[0-7][0-9]{2}|28[0-7][0-9]|2880)m"
+    "|([1-9][0-9]{0,2}|[1-7][0-9]{3}|8[0-6][0-9]{2}|87[0-5][0-9]|8760)h"
+    "|([1-9][0-9]?|[1-6][0-9]{2}|7[0-2][0-9]|730)d)$"
+)
+_WINDOW = re.compile(WINDOW_PATTERN)
 
 
 def parse_window(text: str) -> timedelta:
     """'24h', '7d', '90m' -> a timedelta; ValueError naming what is accepted otherwise."""
-    m = _WINDOW.match(text.strip())
-    if not m:
-        raise ValueError(f"{text!r} is not a window; use a number with m, h or d, e.g. 24h, 7d or 30d")
-    n, unit = int(m.group(1)), m.group(2)
-    lo, hi = _LIMITS[unit]
-    if not lo <= n <= hi:
-        raise ValueError(f"{text!r} is out of range; {unit} windows go from {lo}{unit} to {hi}{unit}")
+    if not _WINDOW.search(text):
+        limits = ", ".join(f"{lo}{u} to {hi}{u}" for u, (lo, hi) in _LIMITS.items())
+        if re.fullmatch(r"[0-9]{1,6}[mhd]", text):
+            raise ValueError(f"{text!r} is out of range; windows go from {limits}")
+        raise ValueError(f"{text[:40]!r} is not a window; use a number with m, h or d, e.g. 24h or 7d")
+    n, unit = int(text.rstrip("\n")[:-1]), text.rstrip("\n")[-1]
     return {"m": timedelta(minutes=n), "h": timedelta(hours=n), "d": timedelta(days=n)}[unit]
 
 

@@ -161,7 +161,56 @@ def test_route_resolves_providers_once_each_through_the_first_policy() -> None:
         ("critical", "shop/chat"),
         ("all", "ops/mail"),
     ]
-    assert r.missing == ["shop/all -> shop/gone"]
+    assert [str(m) for m in r.missing] == ["shop/all -> shop/gone"]
+
+
+BROKEN = [
+    Rec("NotificationPolicy", "shop", "broken", {"priority": 1, "providers": [{"name": "gone"}]}),
+    Rec("NotificationPolicy", "shop", "all", {"priority": 2, "providers": [{"name": "chat"}]}),
+    Rec("NotificationProvider", "shop", "chat", {"type": "slack", "slack": {}}),
+]
+
+
+def test_a_policy_whose_providers_are_all_missing_does_not_end_the_search() -> None:
+    # Before: "broken" won on priority, ended the search and nothing was routed anywhere.
+    cfg = build_config(BROKEN)
+    r = route("down", Mon(), cfg.policies, cfg.providers)
+    assert [(x.policy.name, x.provider.key) for x in r.routes] == [("all", "shop/chat")]
+    assert [(m.policy.name, m.key, m.reason) for m in r.missing] == [
+        ("broken", "shop/gone", "provider shop/gone does not exist")
+    ]
+
+
+def test_a_policy_with_one_provider_left_still_ends_the_search() -> None:
+    half = [{"name": "gone"}, {"name": "chat"}]
+    cfg = build_config([
+        Rec("NotificationPolicy", "shop", "half", {"priority": 1, "providers": half}),
+        Rec("NotificationPolicy", "shop", "all", {"priority": 2, "providers": [{"name": "mail"}]}),
+        Rec("NotificationProvider", "shop", "chat", {"type": "slack", "slack": {}}),
+        Rec("NotificationProvider", "shop", "mail", {"type": "smtp", "smtp": {}}),
+    ])  # fmt: skip
+    r = route("down", Mon(), cfg.policies, cfg.providers)
+    assert [(x.policy.name, x.provider.key) for x in r.routes] == [("half", "shop/chat")]
+    assert [str(m) for m in r.missing] == ["shop/half -> shop/gone"]
+
+
+def test_a_broken_route_is_planned_as_a_failed_delivery_with_its_reason() -> None:
+    from datetime import UTC, datetime
+
+    from app.alerting.events import transition_event
+    from app.alerting.plan import FAILED, PENDING, plan
+
+    now = datetime(2024, 5, 1, 12, tzinfo=UTC)
+    event = transition_event("m-1", "down", 7, "UP", "DOWN", now, "HTTP 500")
+    assert event is not None
+    planned = plan(event, Mon(), "https://shop.example/", build_config(BROKEN), now)
+    assert [(p.policy.name, p.provider.key, p.status, p.reason) for p in planned] == [
+        ("all", "shop/chat", PENDING, ""),
+        ("broken", "shop/gone", FAILED, "provider shop/gone does not exist"),
+    ]
+    failed = planned[1]
+    assert failed.provider.uid == "missing:NotificationProvider/shop/gone" and not failed.provider.enabled
+    assert "checkout" in failed.title  # rendered like any message, so the record shows what was lost
 
 
 def test_a_thousand_policies_route_in_milliseconds() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from app.alerting.silences import SilenceView, silencing
 from app.resources.kinds import SilenceSpec
@@ -82,3 +84,24 @@ def test_silence_window(starts: datetime, ends: datetime, active: bool) -> None:
 def test_description_names_the_silence_author_and_comment() -> None:
     s = silence(("team", "=", "payments"), comment="DB migration", createdBy="alice")
     assert s.describe() == "silenced by ops/db-migration by alice until 2024-05-01T13:00:00Z: DB migration"
+
+
+@pytest.mark.parametrize("pattern", ["(a+)+b", "(a|a)*c", "(.*a){20}", "(x+x+)+y"])
+def test_catastrophic_patterns_match_in_linear_time(pattern: str) -> None:
+    """On Python's backtracking `re` each of these takes seconds (or years) on 60 characters."""
+    s = silence(("team", "=~", pattern))
+    mon = Mon(labels={"team": "a" * 100_000 + "!"})
+    started = time.perf_counter()
+    assert silencing([s], mon, NOW) is None
+    assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    ("pattern", "why"),
+    [(r"(a)\1", "backreferences"), ("(?=a)a", "lookaround"), ("a" * 1025, "at most 1024")],
+    ids=["backreference", "lookahead", "too-long"],
+)
+def test_patterns_re2_cannot_run_in_linear_time_are_invalid(pattern: str, why: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        silence(("team", "=~", pattern))
+    assert why.split()[0] in str(caught.value) or why in str(caught.value)

@@ -86,10 +86,19 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
         [],
     ),
     (
-        "env-refs-are-the-workers",
+        "allowed-env-refs-are-the-workers",
         "LocalUser",
         {"username": "a", "passwordHashSecretRef": {"env": "NOT_SET_X"}},
         [],
+    ),
+    (
+        "env-refs-not-allowed-by-name",
+        "LocalUser",
+        {"username": "a", "passwordHashSecretRef": {"env": "KUBEKUMA_DATABASE_URL"}},
+        [
+            "spec.passwordHashSecretRef.env: environment variable KUBEKUMA_DATABASE_URL is not allowed; "
+            "the operator lists readable ones in KUBEKUMA_ALLOWED_ENV"
+        ],
     ),
     (
         "provider-settings-secret",
@@ -102,7 +111,7 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
 
 @pytest.mark.parametrize(("kind", "spec", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_missing_references(kind: str, spec: dict[str, Any], expected: list[str]) -> None:
-    secrets = SecretStore({("shop", "api"): {"token": "s3cret"}}, environ={})
+    secrets = SecretStore({("shop", "api"): {"token": "s3cret"}}, environ={}, allowed_env={"NOT_SET_X"})
 
     found = [str(p) for p in missing_references(kind, "shop", spec, EXISTING, secrets)]
 
@@ -181,6 +190,11 @@ def test_folder_mode_marks_missing_references_and_clears_them_when_the_target_ap
             "spec.providers[0]: NotificationProvider shop/slack not found",
         )
         assert any("NotificationProvider shop/slack not found" in line for line in ctl.last_problems)
+        rec = store.resources.get("NotificationPolicy", "shop", "oncall")
+        assert rec is not None
+        ready = next(c for c in rec.status["conditions"] if c["type"] == "Ready")
+        assert (ready["status"], ready["reason"]) == ("False", "ReferenceNotFound")
+        assert "NotificationProvider shop/slack not found" in ready["message"]
 
         (folder / "provider.yaml").write_text(PROVIDER)
         ctl.reconcile(force=True)

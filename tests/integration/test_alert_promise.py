@@ -162,11 +162,11 @@ class AlertPromise(RuleBasedStateMachine):
             with db_session:  # what the crash leaves: the message out, the row still claimed
                 self.store.db.execute(
                     "UPDATE kk_deliveries SET status = 'sending', sent_at = NULL, claim_token = 'x', "
-                    "claim_holder = $h, claimed_at = $t WHERE id = $id",
-                    {"h": DEAD, "t": to_db(self.now), "id": row.id},
+                    "claim_holder = $h, claimed_at = $t, in_flight = $yes WHERE id = $id",
+                    {"h": DEAD, "t": to_db(self.now), "id": row.id, "yes": True},
                 )
         else:
-            self.store.deliveries.claim(row.id, DEAD, self.now, 60)
+            self.store.deliveries.claim(row.id, DEAD, self.now)
         self.pump()
 
     @rule(n=st.integers(min_value=1, max_value=3))
@@ -201,16 +201,17 @@ class AlertPromise(RuleBasedStateMachine):
 
     # -- the end -----------------------------------------------------------------------------------
     def drain(self) -> None:
+        """Deliver what is in flight, let time pass and the sweepers run, until nothing moves."""
         RECEIVER.statuses = []
         for _ in range(60):
-            while self.inflight:
-                self.run(self.inflight.pop(0))
+            batch, self.inflight = self.inflight, []
+            for message in batch:  # what these send comes in the next round, as on a real broker
+                self.run(message)
             self.tick(400)  # past every lease and backoff
-            if not (self.jobs.sweep_transitions() + self.jobs.sweep_deliveries()):
-                self.pump()
-                if not self.inflight:
-                    return
+            swept = self.jobs.sweep_transitions() + self.jobs.sweep_deliveries()
             self.pump()
+            if not batch and not swept and not self.inflight:
+                return
         raise AssertionError(f"the alert path did not settle: {self.inflight}")
 
     def teardown(self) -> None:
@@ -240,13 +241,20 @@ class AlertPromise(RuleBasedStateMachine):
             messages.append((b["event"], key))
         incident, expect = None, "down"
         closed = {i.id: i for i in self.store.incidents.list(limit=1000)}
+        # Deleting a monitor announces nothing further: an outage whose recovery was not yet
+        # announced when its monitor was deleted ends without an UP.
+        cut_short = {i for i, inc in closed.items() if inc.close_reason == "monitor deleted"}
+        cut_short |= {
+            t.incident_id for t in self.store.transitions.list(status="superseded", limit=1000)
+            if t.event == "up" and "monitor deleted" in t.note
+        }  # fmt: skip
         for event, key in messages:
             number = int(key.split(":")[1])
             if event == "reminder":
                 assert expect == "up" and number == incident, f"a reminder outside its outage: {messages}"
                 continue
             if event == "down" and expect == "up":  # only when the last outage ended with the monitor deleted
-                assert incident is not None and closed[incident].close_reason == "monitor deleted", messages
+                assert incident in cut_short, messages
                 expect = "down"
             assert event == expect, f"expected {expect}, got {event}: {messages}"
             if event == "down":
@@ -256,7 +264,7 @@ class AlertPromise(RuleBasedStateMachine):
             expect = "up" if event == "down" else "down"
         assert all(i.closed_at is not None for i in closed.values()), "every incident closes in the end"
         if expect == "up":  # an outage announced and never recovered: only when its monitor was deleted
-            assert incident is not None and closed[incident].close_reason == "monitor deleted", messages
+            assert incident in cut_short, messages
 
 
 AlertPromise.TestCase.settings = settings(

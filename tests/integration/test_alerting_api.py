@@ -148,9 +148,9 @@ def test_a_delivery_shows_what_was_sent_and_never_a_secret(client: falcon.testin
         ("/api/v1/deliveries", {"since": "yesterday"}, "since"),
         ("/api/v1/incidents", {"open": "maybe"}, "open"),
         ("/api/v1/incidents", {"limit": "0"}, "limit"),
-        ("/api/v1/incidents", {"since": "2024-01-02T00:00:00Z", "until": "2024-01-01T00:00:00Z"}, "until"),
+        ("/api/v1/incidents", {"until": "2024-13-01T00:00:00Z"}, "until"),
     ],
-    ids=["bad-status", "bad-event", "bad-time", "bad-open", "bad-limit", "until-before-since"],
+    ids=["bad-status", "bad-event", "bad-time", "bad-open", "bad-limit", "bad-month"],
 )
 def test_bad_filters_are_400_naming_the_parameter(
     client: falcon.testing.TestClient, path: str, params: dict[str, str], field: str

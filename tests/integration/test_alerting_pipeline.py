@@ -289,6 +289,27 @@ spec:
     assert receiver.bodies == []
 
 
+def test_a_policy_naming_a_missing_provider_hides_no_route_and_is_recorded_as_failed(
+    harness: Harness, receiver: WebhookReceiver
+) -> None:
+    # Before: "broken" won on priority, ended the search, and the DOWN went nowhere, silently.
+    harness.apply(
+        MONITOR.format(name="checkout"),
+        PROVIDER.format(name="chat", url=receiver.url),
+        policy("broken", provider="gone", priority=1),
+        policy("catch-all", provider="chat", priority=2),
+    )
+    harness.check("checkout", ok=True)
+    harness.check("checkout", ok=False)
+    wait_for("the DOWN in the chat", lambda: len(receiver.bodies) == 1)
+    assert receiver.titles() == ["🔴 checkout is DOWN"]
+    rows = {(d.event, d.provider_uid, d.status, d.last_error) for d in harness.deliveries()}
+    assert rows == {
+        ("down", harness.uid("chat", "NotificationProvider"), "sent", ""),
+        ("down", "missing:NotificationProvider/shop/gone", "failed", "provider shop/gone does not exist"),
+    }
+
+
 def test_transient_failures_are_retried_until_one_message_arrives(
     harness: Harness, receiver: WebhookReceiver
 ) -> None:
@@ -334,7 +355,7 @@ def test_a_claimed_delivery_is_not_sent_twice_while_its_holder_lives(
         created and repo.create("k:1", provider, None, "down", "pending", "x", "y", harness.now())[1] is False
     )
     harness.rt.liveness.beat("slow-worker")
-    assert repo.claim(row.id, "slow-worker", harness.now(), 60) is not None  # a live worker is sending it
+    assert repo.claim(row.id, "slow-worker", harness.now()) is not None  # a live worker is sending it
     harness.alerts.deliver.send(row.id, None)  # the broker redelivers
     harness.settle()
     assert receiver.bodies == [] and repo.get(row.id).status == "sending"  # type: ignore[union-attr]
@@ -344,14 +365,15 @@ def test_a_claimed_delivery_is_not_sent_twice_while_its_holder_lives(
     harness.settle()
     wait_for("the retaken delivery", lambda: len(receiver.bodies) == 1)
     done = repo.get(row.id)
-    assert done is not None and (done.attempts, done.status, done.maybe_delivered) == (2, "sent", True)
+    # its request had not gone out (the claim alone): nothing suggests the provider has it
+    assert done is not None and (done.attempts, done.status, done.maybe_delivered) == (2, "sent", False)
 
 
 def test_a_dead_workers_claim_is_retaken_at_once(harness: Harness, receiver: WebhookReceiver) -> None:
     harness.apply(PROVIDER.format(name="chat", url=receiver.url), MONITOR.format(name="checkout"))
     repo, provider = harness.store.deliveries, harness.uid("chat", "NotificationProvider")
     row, _ = repo.create("k:2", provider, harness.uid("checkout"), "down", "pending", "t", "b", harness.now())
-    assert repo.claim(row.id, "host:4242", harness.now(), 60) is not None  # that process was SIGKILLed
+    assert repo.claim(row.id, "host:4242", harness.now()) is not None  # that process was SIGKILLed
 
     assert harness.jobs.sweep_deliveries() == 1  # no beat from its holder: no need to wait out the lease
     harness.settle()

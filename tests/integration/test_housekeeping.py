@@ -17,6 +17,7 @@ from dramatiq.brokers.stub import StubBroker
 from app.actors import register_actors
 from app.actors.alerts import AlertCache, register_alert_actors
 from app.actors.broker import CHECK_QUEUE, make_broker
+from app.actors.checks import RECORD_DEADLINE_S
 from app.actors.periodic import Housekeeping
 from app.actors.runtime import Runtime
 from app.alerting.state import RetryPolicy, next_state
@@ -174,3 +175,11 @@ def test_checks_keep_their_catalog_and_maintenance_view_while_the_database_is_aw
             cur.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         admin.close()
         w.close()
+
+
+def test_a_checks_time_limit_covers_its_database_retries(world: World) -> None:
+    """Before: the message's time limit (timeout + 5 s) killed the 60 s database retry after 6-11 s,
+    sometimes between the commit and the enqueue of its transition."""
+    world.actors.enqueue_check(world.uid("api"), 1, 0.0, 10.0, token="t")
+    message = dramatiq.Message.decode(world.broker.queues[CHECK_QUEUE].get_nowait())
+    assert message.options["time_limit"] >= (10.0 + RECORD_DEADLINE_S) * 1000

@@ -128,7 +128,8 @@ def test_secret_store_reads_through_the_api_and_caches_briefly(apiserver, kube):
     assert store.get(SecretKeyRef(name="db", key="password"), "shop") == "hunter2"
     assert store.reads == 1  # the second came from the cache
     assert store.get(SecretKeyRef(name="db", key="user", optional=True), "shop") is None
-    assert store.get(SecretKeyRef(env="FROM_ENV"), "shop") == "env-value"
+    with pytest.raises(SecretError, match="not available in Kubernetes mode"):
+        store.get(SecretKeyRef(env="FROM_ENV"), "shop")  # KubeKuma's own environment is not for manifests
 
     api.update("secrets", "shop", "db", {"data": {"password": "bmV3"}})  # "new"
     clock[0] = 31
@@ -142,3 +143,17 @@ def test_secret_store_reads_through_the_api_and_caches_briefly(apiserver, kube):
     with pytest.raises(SecretError) as err:
         store.get(SecretKeyRef(name="locked"), "shop")
     assert str(err.value) == "cannot read Secret shop/locked: the API answered HTTP 403"
+
+
+def test_an_env_reference_is_refused_in_kubernetes_mode(apiserver, start_controller):
+    """Whoever may create a Monitor must not read KubeKuma's own environment (the database URL)."""
+    api = apiserver.api
+    start_controller()
+    header = {"name": "X-Stolen", "valueFrom": {"secretKeyRef": {"env": "KUBEKUMA_DATABASE_URL"}}}
+    api.create("monitors", "shop", monitor("thief", http={"url": "http://127.0.0.1:9/", "headers": [header]}))
+    got = wait_for(
+        "Valid=False",
+        lambda: (valid(api, "monitors", "thief") or ("",))[0] == "False" and valid(api, "monitors", "thief"),
+    )
+    assert "spec.http.headers[0].valueFrom.secretKeyRef.env" in got[2]
+    assert "not available in Kubernetes mode" in got[2]

@@ -107,7 +107,7 @@ def test_a_file_that_is_not_utf8_is_a_problem_not_a_crash(tmp_path: Path) -> Non
     snap = load_folder(tmp_path)
 
     assert [p.source for p in snap.problems] == ["latin1.yaml"]
-    assert "not valid YAML" in snap.problems[0].problems[0].reason
+    assert "not UTF-8" in snap.problems[0].problems[0].reason
 
 
 def test_an_invalid_manifest_is_reported_with_file_kind_and_field(tmp_path: Path) -> None:
@@ -246,8 +246,8 @@ def test_a_broken_secret_is_a_problem_that_hides_its_value(tmp_path: Path, data:
     assert "%%%not-base64" not in line
 
 
-def test_env_references_read_the_environment() -> None:
-    store = SecretStore(environ={"CHAT_TOKEN": SECRET_VALUE})
+def test_env_references_read_the_allowed_variables_of_the_environment() -> None:
+    store = SecretStore(environ={"CHAT_TOKEN": SECRET_VALUE}, allowed_env={"CHAT_TOKEN", "UNSET_VAR"})
 
     assert store.get(SecretKeyRef(env="CHAT_TOKEN"), "demo") == SECRET_VALUE
     assert store.get(SecretKeyRef(env="UNSET_VAR", optional=True), "demo") is None
@@ -255,15 +255,24 @@ def test_env_references_read_the_environment() -> None:
 
 def test_env_references_default_to_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KK_TEST_SECRET_FROM_ENV", SECRET_VALUE)
+    store = SecretStore(allowed_env={"KK_TEST_SECRET_FROM_ENV"})
 
-    assert SecretStore().get(SecretKeyRef(env="KK_TEST_SECRET_FROM_ENV"), "demo") == SECRET_VALUE
+    assert store.get(SecretKeyRef(env="KK_TEST_SECRET_FROM_ENV"), "demo") == SECRET_VALUE
+
+
+def test_env_references_refuse_variables_not_allowed_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBEKUMA_DATABASE_URL", "postgresql://kk:hunter2@db/kk")
+    with pytest.raises(SecretError, match=r"KUBEKUMA_DATABASE_URL is not allowed.*KUBEKUMA_ALLOWED_ENV"):
+        SecretStore().get(SecretKeyRef(env="KUBEKUMA_DATABASE_URL"), "demo")
+    with pytest.raises(SecretError, match="not allowed"):
+        SecretStore(allowed_env={"OTHER"}).get(SecretKeyRef(env="KUBEKUMA_DATABASE_URL", optional=True), "d")
 
 
 @pytest.mark.parametrize(
     ("ref", "expected"),
     [
         pytest.param(
-            SecretKeyRef(env="CHAT_TOKEN_UNSET"), "environment variable CHAT_TOKEN_UNSET is not set", id="env"
+            SecretKeyRef(env="OTHER_UNSET"), "environment variable OTHER_UNSET is not set", id="env"
         ),
         pytest.param(
             SecretKeyRef(name="missing", key="token"), "Secret demo/missing not found", id="no-secret"
@@ -274,7 +283,11 @@ def test_env_references_default_to_the_process_environment(monkeypatch: pytest.M
     ],
 )
 def test_missing_secrets_name_the_reference_never_a_value(ref: SecretKeyRef, expected: str) -> None:
-    store = SecretStore({("demo", "chat"): {"token": SECRET_VALUE}}, environ={"OTHER": SECRET_VALUE})
+    store = SecretStore(
+        {("demo", "chat"): {"token": SECRET_VALUE}},
+        environ={"OTHER": SECRET_VALUE},
+        allowed_env={"OTHER_UNSET"},
+    )
 
     with pytest.raises(SecretError) as caught:
         store.get(ref, "demo")

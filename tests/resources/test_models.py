@@ -622,6 +622,34 @@ BAD: list[Any] = [
     ),
     pytest.param(
         "MaintenanceWindow",
+        {"start": "2024-01-01T02:00:00", "duration": "1h", "rrule": "FREQ=SECONDLY"},
+        "spec.rrule: repeats more often than once a minute",
+        id="maintenance-secondly",
+    ),
+    pytest.param(
+        "MaintenanceWindow",
+        {"start": "2024-01-01T02:00:00", "duration": "1h", "rrule": "FREQ=MINUTELY;BYSECOND=0,30"},
+        "spec.rrule: repeats more often than once a minute",
+        id="maintenance-bysecond-list",
+    ),
+    pytest.param(
+        "MaintenanceWindow",
+        {"start": "2024-01-01T02:00:00", "duration": "1h", "rrule": "FREQ=DAILY;COUNT=20000"},
+        "spec.rrule: COUNT above 10000",
+        id="maintenance-count-bound",
+    ),
+    pytest.param(
+        "MaintenanceWindow",
+        {
+            "start": "2024-01-01T02:00:00",
+            "duration": "1h",
+            "rrule": "RRULE:FREQ=DAILY\nEXDATE:20240102T020000",
+        },
+        "spec.rrule: one RRULE line",
+        id="maintenance-ruleset",
+    ),
+    pytest.param(
+        "MaintenanceWindow",
         {"start": "2024-01-01T02:00:00", "duration": "0s"},
         "spec.duration: must be above 0",
         id="maintenance-zero-duration",
@@ -669,7 +697,8 @@ BAD: list[Any] = [
             "startsAt": "2024-01-01T00:00:00Z",
             "endsAt": "2024-01-02T00:00:00Z",
         },
-        "spec.matchers[1]: bad regular expression: missing ), unterminated subpattern",
+        "spec.matchers[1]: bad regular expression (missing ): (crit); "
+        "RE2 syntax, without backreferences or lookaround",
         id="silence-bad-regex",
     ),
     pytest.param(

@@ -26,6 +26,7 @@ from app.controller.kube.watch import Backoff, KindWatcher, WatchEvent
 from app.controller.kube.writer import StatusWriter, Target
 from app.controller.references import DEPENDENTS, missing_references
 from app.controller.status import object_status, with_push_token
+from app.resources.credentials import warnings_of
 from app.resources.loader import SecretStore
 from app.resources.registry import KINDS
 from app.store import Store
@@ -281,8 +282,16 @@ class KubeController:
             cached = self.store.resources.get_uid(entry.uid)
             has_last_valid = cached is not None and cached.spec is not None
         observed = entry.obj.get("status") or {}
+        warnings = warnings_of(entry.spec) if entry.spec else []
         status = object_status(
-            observed, entry.kind, entry.spec, entry.generation, entry.problems, entry.missing, has_last_valid
+            observed,
+            entry.kind,
+            entry.spec,
+            entry.generation,
+            entry.problems,
+            entry.missing,
+            has_last_valid,
+            warnings,
         )
         fields: dict[str, Any] = {
             "observedGeneration": status["observedGeneration"],

@@ -18,6 +18,11 @@ from typing import Any
 
 from app.resources.loader import SecretError, SecretStore
 
+ENV_REFUSED = (
+    "secretKeyRef.env is not available in Kubernetes mode (it would read KubeKuma's own environment); "
+    "reference a Secret by name and key"
+)
+
 
 class KubeSecretStore(SecretStore):
     def __init__(
@@ -75,6 +80,10 @@ class KubeSecretStore(SecretStore):
 
     def replace(self, secrets: dict[tuple[str, str], dict[str, str]]) -> None:
         """Folder Secrets have no meaning here; the API is the source."""
+
+    def env_refusal(self, variable: str) -> str | None:
+        # Whoever may create a Monitor in a watched namespace must not read KubeKuma's own environment.
+        return ENV_REFUSED
 
     def _data(self, namespace: str, name: str) -> dict[str, str] | None:
         return self.secret(namespace, name)

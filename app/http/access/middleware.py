@@ -95,6 +95,12 @@ class Access:
         self.audit.record(req, f"apikey:{name}", "key.used", f"{req.method} {req.path}")
 
 
+def sees_private(req: falcon.Request) -> bool:
+    """Private parts of a resource (a push monitor's token) are for editors and admins only."""
+    p: Principal = getattr(req.context, "principal", ANONYMOUS)
+    return p.via != "anonymous" and p.has_role("editor")
+
+
 def unauthorized(description: str) -> falcon.HTTPUnauthorized:
     return falcon.HTTPUnauthorized(title="Authentication required", description=description,
                                    challenges=['Bearer realm="kubekuma"'])  # fmt: skip

@@ -33,12 +33,13 @@ def _op(
     summary: str,
     ok: str = "200",
     params: list[Schema] | None = None,
-    body: bool = False,
+    body: bool | Schema = False,
     media: str = "application/json",
     errors: tuple[str, ...] = ("400", "404"),
 ) -> Schema:
     texts = {
         "400": "invalid body or parameter",
+        "401": "wrong username, password or code",
         "404": "not found",
         "409": "conflicts with what exists",
         "422": "the manifest is invalid; the description lists every problem",
@@ -59,11 +60,26 @@ def _op(
     for code in errors:
         out["responses"][code] = _err(texts[code])
     if body:
-        out["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        }
+        schema = body if isinstance(body, dict) else {"type": "object"}
+        out["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
     return out
+
+
+_STR: Schema = {"type": "string", "minLength": 1, "maxLength": 200}
+LOGIN: Schema = {
+    "type": "object",
+    "required": ["username", "password"],
+    "properties": {
+        "username": _STR,
+        "password": {"type": "string", "minLength": 1, "maxLength": 1024},
+        "totp": {"type": "string", "maxLength": 64},
+    },
+}
+CODE: Schema = {
+    "type": "object",
+    "required": ["code"],
+    "properties": {"code": {"type": "string", "maxLength": 64}},
+}
 
 
 KIND = _p("kind", "a kind, its plural or short name")
@@ -76,8 +92,8 @@ PATHS: dict[str, Schema] = {
         "post": {
             **_op(
                 "auth: log in with username, password and (when enrolled) a TOTP or recovery code",
-                body=True,
-                errors=("400", "429"),
+                body=LOGIN,
+                errors=("400", "401", "429"),
             ),
             "description": "JSON or an HTML form. Sets the session cookie (HttpOnly, SameSite=Lax) and "
             "answers the CSRF token to echo in X-CSRF-Token. 401 on wrong credentials; 429 with "
@@ -102,7 +118,7 @@ PATHS: dict[str, Schema] = {
     },
     "/api/v1/auth/totp/confirm": {
         "post": _op(
-            "auth: confirm TOTP with a code; recovery codes, shown once", body=True, errors=("400", "409")
+            "auth: confirm TOTP with a code; recovery codes, shown once", body=CODE, errors=("400", "409")
         )
     },
     "/api/v1/audit": {

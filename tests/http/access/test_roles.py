@@ -130,3 +130,14 @@ def test_read_only_refuses_every_mutation_naming_the_setting(gate: Gate) -> None
         assert "readOnly: true" in r.json["error"]["description"]
     assert c.simulate_get("/api/v1/monitors", headers=h).status_code == 200
     assert c.simulate_get("/api/v1/auth/me", headers=h).json["readOnly"] is True
+
+
+def test_push_tokens_are_shown_to_editors_only(gate: Gate) -> None:
+    gate.site.store.resources.set_status(gate.site.uids["search"], {"pushToken": "derived-push-token"})
+    c = gate.client
+    viewer = c.simulate_get("/api/v1/resources/Monitor/shop/search", headers=key(gate, "viewer"))
+    assert viewer.status_code == 200 and "derived-push-token" not in viewer.text
+    gate.settings(anonymousRead=True)
+    assert "derived-push-token" not in c.simulate_get("/api/v1/resources").text
+    editor = c.simulate_get("/api/v1/resources", params={"kind": "Monitor"}, headers=key(gate, "editor"))
+    assert "derived-push-token" in editor.text
