@@ -125,7 +125,9 @@ SCHEMAS: dict[str, Schema] = {
     "Incident": {"type": "object", "properties": {
         "id": {"type": "integer"}, "openedAt": {"type": "string", "format": "date-time"},
         "closedAt": {"type": ["string", "null"], "format": "date-time"}, "open": {"type": "boolean"},
-        "durationSeconds": _NULLABLE_NUM, "failure": {"type": ["string", "null"]}}},
+        "durationSeconds": _NULLABLE_NUM, "failure": {"type": ["string", "null"]},
+        "acknowledgedAt": {"type": ["string", "null"], "format": "date-time"},
+        "acknowledgedBy": {"type": ["string", "null"]}}},
     "Transition": {"type": "object", "properties": {
         "id": {"type": "integer"}, "from": {"type": ["string", "null"]}, "to": {"type": "string"},
         "at": {"type": "string", "format": "date-time"}, "event": {"type": ["string", "null"]},
