@@ -149,8 +149,10 @@ class AuditRepo:
         self.db = db
 
     def add(self, at: datetime, actor: str, action: str, target: str | None, details: dict[str, Any]) -> None:
+        # Pony refuses a blank required string; an attempted username may be anything.
+        actor = "".join(c for c in actor if c.isprintable()).strip()[:200] or "-"
         with db_session:
-            self.db.AuditEvent(at=to_db(at), actor=actor[:200], action=action[:64],
+            self.db.AuditEvent(at=to_db(at), actor=actor, action=action[:64],
                                target=(target or "")[:500] or None, details=details)  # fmt: skip
 
     def list(self, limit: int = 100, before: int | None = None, action: str | None = None) -> list[AuditView]:

@@ -71,9 +71,14 @@ class Login:
         form = (req.content_type or "").startswith("application/x-www-form-urlencoded")
         username, password = str(body.get("username") or ""), str(body.get("password") or "")
         code = str(body.get("totp") or body.get("code") or "")
+        username = username.strip()
         if not username or not password:
             raise falcon.HTTPBadRequest(
                 title="Invalid body", description="username and password are required"
+            )
+        if len(username) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in username):
+            raise falcon.HTTPBadRequest(
+                title="Invalid body", description="username: at most 200 characters, none a control character"
             )
         address = req.remote_addr
         wait = self.access.throttle.retry_after(username, address)

@@ -70,7 +70,8 @@ LOGIN: Schema = {
     "type": "object",
     "required": ["username", "password"],
     "properties": {
-        "username": _STR,
+        # no control characters, not padded with spaces (what the server checks)
+        "username": {**_STR, "pattern": r"^[^\s\x00-\x1f\x7f]([^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$"},
         "password": {"type": "string", "minLength": 1, "maxLength": 1024},
         "totp": {"type": "string", "maxLength": 64},
     },
