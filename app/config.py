@@ -53,6 +53,11 @@ class ConfigError(Exception):
     """A setting is wrong; the message names the environment variable."""
 
 
+def names_list(text: str) -> frozenset[str]:
+    """A comma-separated list of names, as KUBEKUMA_ALLOWED_ENV is written."""
+    return frozenset(n.strip() for n in text.split(",") if n.strip())
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KUBEKUMA_", extra="ignore", frozen=True)
 
@@ -136,7 +141,7 @@ class Settings(BaseSettings):
 
     @property
     def allowed_env_names(self) -> frozenset[str]:
-        return frozenset(n.strip() for n in self.allowed_env.split(",") if n.strip())
+        return names_list(self.allowed_env)
 
     @property
     def listen_host(self) -> str:

@@ -149,7 +149,11 @@ def start_workers(parts: Parts, threads: int, stop: threading.Event | None = Non
     start_beating(parts.liveness, parts.identity, stop or threading.Event())
     workers = [
         dramatiq.Worker(parts.broker, queues={CHECK_QUEUE}, worker_threads=threads, worker_timeout=100),
-        dramatiq.Worker(parts.broker, queues={TRANSITION_QUEUE}, worker_threads=2, worker_timeout=100),
+        # Handling a transition is a few short transactions: threads overlap their round trips
+        # when many monitors change at once.
+        dramatiq.Worker(
+            parts.broker, queues={TRANSITION_QUEUE}, worker_threads=max(2, threads // 2), worker_timeout=100
+        ),
         dramatiq.Worker(
             parts.broker, queues={ALERT_QUEUE}, worker_threads=max(2, threads // 4), worker_timeout=100
         ),

@@ -128,7 +128,7 @@ def latency(shape: str, db_url: str, redis_ns: str | None, rounds: int) -> dict[
         actors = register_actors(broker, rt, hooks=[alerts.on_transition])
         # as the roles start them: transitions and deliveries in pools of their own
         workers = [
-            dramatiq.Worker(broker, queues={TRANSITION_QUEUE}, worker_threads=2, worker_timeout=20),
+            dramatiq.Worker(broker, queues={TRANSITION_QUEUE}, worker_threads=4, worker_timeout=20),
             dramatiq.Worker(broker, queues={ALERT_QUEUE}, worker_threads=4, worker_timeout=20),
         ]
         for w in workers:

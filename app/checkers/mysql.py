@@ -9,7 +9,7 @@ import pymysql
 from app.checkers.base import CheckContext, register
 from app.checkers.deadline import Deadline
 from app.checkers.errors import CheckFailed
-from app.checkers.service import assert_rows, converse, password, tls_context
+from app.checkers.service import assert_rows, converse, first_rows, password, tls_context
 from app.model import CheckResult, FailureClass
 from app.resources.monitor import MonitorSpec, MonitorType
 from app.resources.services import SqlSpec
@@ -45,10 +45,7 @@ def run_query(s: SqlSpec, args: dict[str, Any]) -> tuple[int, Any]:
         with conn.cursor() as cur:
             cur.execute("SET SESSION TRANSACTION READ ONLY")
             cur.execute(s.query)
-            if cur.description is None:
-                return 0, None
-            rows = cur.fetchmany(10_000)
-            return len(rows), rows[0][0] if rows and rows[0] else None
+            return first_rows(cur)
     finally:
         conn.close()
 

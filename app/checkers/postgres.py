@@ -14,7 +14,7 @@ import psycopg2
 from app.checkers.base import CheckContext, register
 from app.checkers.deadline import Deadline
 from app.checkers.errors import CheckFailed
-from app.checkers.service import assert_rows, converse, has, password
+from app.checkers.service import assert_rows, converse, first_rows, has, password
 from app.checkers.tlsclient import ca_file
 from app.checkers.values import optional_secret
 from app.model import CheckResult, FailureClass
@@ -81,10 +81,7 @@ def run_query(s: SqlSpec, args: dict[str, Any]) -> tuple[int, Any]:
         conn.set_session(readonly=True, autocommit=True)
         with conn.cursor() as cur:
             cur.execute(s.query)
-            if cur.description is None:
-                return 0, None
-            rows = cur.fetchmany(10_000)
-            return len(rows), rows[0][0] if rows and rows[0] else None
+            return first_rows(cur)
     finally:
         conn.close()
 

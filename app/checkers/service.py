@@ -77,6 +77,14 @@ def check_value(actual: Any, assertion: ValueAssertion | None, what: str) -> Non
         )
 
 
+def first_rows(cur: Any) -> tuple[int, Any]:
+    """(row count up to 10,000, first column of the first row or None) of a DB-API cursor that ran."""
+    if cur.description is None:
+        return 0, None
+    rows = cur.fetchmany(10_000)
+    return len(rows), rows[0][0] if rows and rows[0] else None
+
+
 def assert_rows(s: SqlSpec, count: int, first: Any) -> None:
     if s.minRows is not None and count < s.minRows:
         raise CheckFailed(

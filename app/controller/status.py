@@ -27,6 +27,13 @@ def condition(type_: str, ok: bool, reason: str, message: str, generation: int) 
     }
 
 
+def merge_by_type(theirs: list[dict[str, Any]], ours: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`conditions` is a map list keyed by type: ours replace those of the same type, the others stay."""
+    mine = {c["type"]: c for c in ours}
+    out = [mine.pop(c.get("type"), c) for c in theirs or []]
+    return out + [c for c in ours if c["type"] in mine]
+
+
 def merge_conditions(old: list[dict[str, Any]], new: list[dict[str, Any]], now: str) -> list[dict[str, Any]]:
     """Keep lastTransitionTime when a condition's status did not change."""
     before = {c.get("type"): c for c in old or []}
@@ -38,6 +45,23 @@ def merge_conditions(old: list[dict[str, Any]], new: list[dict[str, Any]], now: 
     return out
 
 
+def reconciled(
+    generation: int, problems: list[str], missing: list[str], has_last_valid: bool, error: str | None
+) -> dict[str, Any]:
+    """Reconciled: the outcome of the last reconcile of this generation (the cache write and what runs)."""
+    if error:
+        return condition("Reconciled", False, "CacheWriteFailed", error, generation)
+    if problems:
+        runs = "the last valid spec runs" if has_last_valid else "nothing runs"
+        return condition(
+            "Reconciled", True, "Cached", f"generation {generation} rejected; {runs}", generation
+        )
+    if missing:
+        message = f"generation {generation} cached; waiting for its references"
+        return condition("Reconciled", True, "Cached", message, generation)
+    return condition("Reconciled", True, "Cached", f"generation {generation} cached", generation)
+
+
 def resource_status(
     old: dict[str, Any],
     valid: bool,
@@ -47,11 +71,12 @@ def resource_status(
     ready_reason: str,
     ready_message: str = "",
     valid_reason: str | None = None,
+    reconcile: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     valid_reason = valid_reason or ("SpecValid" if valid else "InvalidSpec")
     conds = [
         condition("Valid", valid, valid_reason, "; ".join(problems), generation),
-        condition("Reconciled", True, "Cached", "", generation),
+        reconcile or condition("Reconciled", True, "Cached", "", generation),
         condition("Ready", ready, ready_reason, ready_message, generation),
     ]
     status = {k: v for k, v in (old or {}).items() if k not in ("conditions", "observedGeneration")}
@@ -69,17 +94,20 @@ def object_status(
     missing: list[str],
     has_last_valid: bool,
     warnings: list[str] | None = None,
+    cache_error: str | None = None,
 ) -> dict[str, Any]:
     """Status of one object from its schema problems, its missing references and its cached spec.
 
     `warnings` (literal credentials, app/resources/credentials.py) leave the object valid and
-    are the message of its Valid condition.
+    are the message of its Valid condition. `cache_error` says the resource cache could not be
+    written (Reconciled=False).
     """
+    rec = reconciled(generation, problems, missing, has_last_valid, cache_error)
     if problems:
         ready = has_last_valid
         reason = "LastValidSpec" if ready else "Invalid"
         message = "running the last valid spec" if ready else "not running: fix the spec"
-        return resource_status(old, False, problems, generation, ready, reason, message)
+        return resource_status(old, False, problems, generation, ready, reason, message, reconcile=rec)
     if missing:
         message = "waiting for " + "; ".join(missing)
         return resource_status(
@@ -91,11 +119,14 @@ def object_status(
             "ReferenceNotFound",
             message,
             valid_reason="ReferenceNotFound",
+            reconcile=rec,
         )
     notes = [f"warning: {w}" for w in warnings or []]
     if kind == "Monitor" and spec is not None and spec.get("enabled") is False:
-        return resource_status(old, True, notes, generation, False, "Disabled", "spec.enabled is false")
-    return resource_status(old, True, notes, generation, True, "Active")
+        return resource_status(
+            old, True, notes, generation, False, "Disabled", "spec.enabled is false", reconcile=rec
+        )
+    return resource_status(old, True, notes, generation, True, "Active", reconcile=rec)
 
 
 def with_push_token(status: dict[str, Any], kind: str, spec: dict[str, Any] | None) -> dict[str, Any]:

@@ -37,6 +37,12 @@ def _monitor_uids(req: falcon.Request, catalog: Catalog) -> list[str] | None:
     ]
 
 
+def _monitor_ref(uid: str | None, names: dict[str, Any]) -> dict[str, Any]:
+    """The monitor a row is about, by name when it still exists."""
+    m = names.get(uid or "")
+    return {"uid": uid, "namespace": m.namespace if m else None, "name": m.name if m else None}
+
+
 def _choice(req: falcon.Request, name: str, allowed: tuple[str, ...]) -> str | None:
     raw = req.get_param(name)
     if raw is not None and raw not in allowed:
@@ -69,9 +75,7 @@ class IncidentList:
         items = []
         for inc in rows:
             out = inc.to_json()
-            m = names.get(inc.monitor_uid)
-            out["monitor"] = {"uid": inc.monitor_uid, "namespace": m.namespace if m else None,
-                              "name": m.name if m else None}  # fmt: skip
+            out["monitor"] = _monitor_ref(inc.monitor_uid, names)
             if inc.closed_at is None:  # open: how long so far
                 out["durationSeconds"] = round((now - inc.opened_at).total_seconds(), 3)
             items.append(out)
@@ -94,9 +98,7 @@ class TransitionList:
         items = []
         for t in rows:
             out = t.to_json()
-            m = names.get(t.monitor_uid)
-            out["monitor"] = {"uid": t.monitor_uid, "namespace": m.namespace if m else None,
-                              "name": m.name if m else None}  # fmt: skip
+            out["monitor"] = _monitor_ref(t.monitor_uid, names)
             items.append(out)
         resp.media = {"items": items, "next": rows[-1].id if len(rows) == limit else None}
 
@@ -134,9 +136,7 @@ class DeliveryList:
         items = []
         for d in rows:
             out = d.to_json()
-            m = names.get(d.monitor_uid or "")
-            out["monitor"] = {"uid": d.monitor_uid, "namespace": m.namespace if m else None,
-                              "name": m.name if m else None}  # fmt: skip
+            out["monitor"] = _monitor_ref(d.monitor_uid, names)
             out["provider"] = providers.get(d.provider_uid, {"uid": d.provider_uid, "namespace": None,
                                                              "name": None, "type": None})  # fmt: skip
             items.append(out)

@@ -224,6 +224,8 @@ class PushEndpoint:
             return next_state(prev, result, policy, maintenance, now)
 
         recorded = self.store.push.record_push(entry.uid, make_result, decide, now)
+        if recorded is None:  # deleted a moment ago
+            raise falcon.HTTPNotFound(title="Not found", description="unknown push token")
         if recorded.transition_id is not None:
             self.on_transition(recorded.transition_id)
         resp.media = {"ok": True, "state": recorded.decision.snapshot.state.value}

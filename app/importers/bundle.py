@@ -38,6 +38,7 @@ class Bundle:
     documents: list[dict[str, Any]] = field(default_factory=list)
     secrets: dict[str, dict[str, str]] = field(default_factory=dict)  # Secret name -> data
     unmapped: list[str] = field(default_factory=list)
+    environment: set[str] = field(default_factory=set)  # variables the manifests read (`env:` refs)
     _names: dict[str, set[str]] = field(default_factory=dict)
 
     def name(self, kind: str, text: str, fallback: str = "item") -> str:
@@ -95,6 +96,13 @@ class Bundle:
         lines = [f"# Imported from {self.source}", ""]
         counts = {k: len(self.of_kind(k)) for k in _FILES}
         lines += [f"- {n} {k}" for k, n in counts.items() if n] + [f"- {len(self.secrets)} Secret", ""]
+        if self.environment:
+            names = ",".join(sorted(self.environment))
+            lines += [
+                "## Read from the environment", "",
+                f"Some credentials stay environment variables: set `KUBEKUMA_ALLOWED_ENV={names}`",
+                "where KubeKuma runs (and where you run `kubekuma validate`), or move them into Secrets.", "",
+            ]  # fmt: skip
         lines += ["## Not carried over", ""]
         lines += [f"- {line}" for line in self.unmapped] or ["- nothing"]
         report.write_text("\n".join(lines) + "\n", encoding="utf-8")

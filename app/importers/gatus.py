@@ -49,6 +49,7 @@ class Credentials:
     def ref(self, key: str, value: Any) -> dict[str, str]:
         m = _ENV.match(str(value or ""))
         if m:
+            self.b.environment.add(m.group(1))
             return {"env": m.group(1)}
         return self.b.secret(self.owner, key, str(value or ""))
 

@@ -84,6 +84,11 @@ _BASE_STATUS: dict[str, Any] = {
         "description": "the generation last validated",
     },
     "conditions": _CONDITIONS,
+    "lastReconcileTime": {
+        "type": "string",
+        "format": "date-time",
+        "description": "when the controller last reconciled a new generation or outcome",
+    },
 }
 _MONITOR_STATUS: dict[str, Any] = {
     "state": {"type": "string", "enum": ["UP", "DOWN", "PENDING", "MAINTENANCE"]},

@@ -120,7 +120,7 @@ class CheckRepo:
         result: CheckResult,
         decide: Callable[[MonitorSnapshot | None], Decision],
         now: datetime,
-    ) -> Recorded:
+    ) -> Recorded | None:
         """Load the state, let `decide` (pure) pick the next one, and write everything at once."""
         with db_session:
             return self.record_in_session(uid, result, decide, now)
@@ -131,11 +131,16 @@ class CheckRepo:
         result: CheckResult,
         decide: Callable[[MonitorSnapshot | None], Decision],
         now: datetime,
-    ) -> Recorded:
-        """`record` inside a db_session the caller opened (to add its own writes to the transaction)."""
+    ) -> Recorded | None:
+        """`record` inside a db_session the caller opened (to add its own writes to the transaction).
+
+        None when the monitor was deleted while it was being checked: its state went with it, and
+        recording the result would bring it back as a new monitor (and a new outage)."""
         db = self.db
         t = to_db(now)
         row = db.MonitorStateRow.get_for_update(uid=uid)
+        if row is None and self._deleted(uid):
+            return None
         decision = decide(_snapshot(row))
         snap = decision.snapshot
         failure = snap.failure.value if snap.failure else None
@@ -195,6 +200,13 @@ class CheckRepo:
             },
         )
         return Recorded(decision, hb.id, transition.id if transition else None)
+
+    def _deleted(self, uid: str) -> bool:
+        """A monitor with no state: new, or deleted a moment ago (then its tombstone is there and its
+        resource is not). Locking the resource row holds off a deletion until this check commits."""
+        if self.db.ResourceRow.get_for_update(uid=uid) is not None:
+            return False
+        return self.db.Meta.get(key=f"forgotten:{uid}") is not None
 
     def heartbeats(self, uid: str, limit: int = 50, before: int | None = None) -> list[HeartbeatView]:
         """Newest first; `before` is the id of the last heartbeat of the previous page."""

@@ -27,8 +27,9 @@ class PushRepo:
         make_result: Callable[[datetime | None], CheckResult],
         decide: Callable[[CheckResult, MonitorSnapshot | None], Decision],
         now: datetime,
-    ) -> Recorded:
-        """Take the run's start, record the result and note the push: one transaction per push."""
+    ) -> Recorded | None:
+        """Take the run's start, record the result and note the push: one transaction per push.
+        None when the monitor was deleted meanwhile."""
         with db_session:
             start = self.db.Meta.get_for_update(key=f"push-start:{uid}")
             started = None
@@ -37,6 +38,8 @@ class PushRepo:
                 start.delete()
             result = make_result(started)
             recorded = self.checks.record_in_session(uid, result, lambda prev: decide(result, prev), now)
+            if recorded is None:
+                return None
             self._set(f"push-last:{uid}", to_db(now).isoformat())
             return recorded
 

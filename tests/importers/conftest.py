@@ -31,8 +31,9 @@ def validate(out: Path) -> FolderSnapshot:
 
 
 def run_all(snap: FolderSnapshot, environ: dict[str, str] | None = None) -> dict[str, CheckResult]:
-    """Every imported monitor that needs no store (groups and push do), run once through its checker."""
-    secrets = SecretStore(snap.secrets, environ=environ or {})
+    """Every imported monitor that needs no store (groups and push do), run once through its checker;
+    the variables in `environ` are the ones the operator allows."""
+    secrets = SecretStore(snap.secrets, environ=environ or {}, allowed_env=(environ or {}).keys())
     results = {}
     for r in snap.resources:
         if r.kind != "Monitor" or r.spec.type.value in ("group", "push"):

@@ -30,7 +30,10 @@ def by_name(out: Path, filename: str) -> dict[str, dict]:
     return {d["metadata"]["name"]: d for d in yaml.safe_load_all((out / filename).read_text())}
 
 
-def test_endpoints_alerts_and_maintenance(imported: Path) -> None:
+def test_endpoints_alerts_and_maintenance(imported: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KUBEKUMA_ALLOWED_ENV", raising=False)
+    assert main(["validate", str(imported)]) == 1  # the environment reference is refused until allowed
+    monkeypatch.setenv("KUBEKUMA_ALLOWED_ENV", "SLACK_WEBHOOK_URL")
     snap = validate(imported)
     assert sorted({r.kind for r in snap.resources}) == [
         "MaintenanceWindow",
@@ -87,7 +90,10 @@ def test_report(imported: Path) -> None:
         assert line in report, line
 
 
-def test_imported_monitors_run(imported: Path) -> None:
+def test_imported_monitors_run(imported: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Gatus's ${SLACK_WEBHOOK_URL} stays an environment reference, which the operator must allow.
+    assert "KUBEKUMA_ALLOWED_ENV=SLACK_WEBHOOK_URL" in (imported / "IMPORT-REPORT.md").read_text()
+    monkeypatch.setenv("KUBEKUMA_ALLOWED_ENV", "SLACK_WEBHOOK_URL")
     results = run_all(validate(imported), environ={"SLACK_WEBHOOK_URL": "https://hooks.example/x"})
     assert results["core-storefront"].ok, results["core-storefront"].reason
     assert results["data-postgres"].ok, results["data-postgres"].reason

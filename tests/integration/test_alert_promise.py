@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dramatiq
+import pytest
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import dq_name
 from hypothesis import HealthCheck, settings
@@ -45,6 +46,8 @@ from app.store import Store
 from app.store.timeutil import to_db
 from tests.integration.test_alerting_pipeline import MONITOR, PROVIDER, WebhookReceiver, policy
 
+# hypothesis runs many examples in one test: a budget of its own, not the default 120 s
+pytestmark = pytest.mark.timeout(900)
 DEAD = "host-that-was-killed:4242"
 NAMES = itertools.count()
 RECEIVER = WebhookReceiver()  # one for the whole run: each example has its own monitor name

@@ -14,8 +14,16 @@ The real `kubernetes` client talks HTTP to it. What it does as the API server do
   update keep the stored one) and `/status` changes only `status`;
 - PUT with a stale metadata.resourceVersion, or a merge patch carrying one, is 409 Conflict;
   create of an existing name is 409 AlreadyExists; custom resources need a resourceVersion on PUT;
-- merge patches (RFC 7386) on custom resources; other patch types get 415;
-- Secrets (core v1) and Leases (coordination.k8s.io/v1) beside the ten kubekuma.io kinds.
+- merge, JSON, strategic-merge (read as merge) and server-side apply patches (patching.py);
+- custom resources pruned, defaulted and validated against their CRD's schema (schema.py),
+  unknown fields refused with `fieldValidation=Strict`; `dryRun=All` does all of it and stores nothing;
+- `labelSelector` and `fieldSelector` on list and watch (selectors.py);
+- discovery, OpenAPI v3, /version and Table output with printer columns (discovery.py), so a
+  real kubectl works against it;
+- the request body is read before anything else on every path (errors and injected faults
+  too), so a keep-alive connection never takes a leftover body for the next request;
+- Secrets, Events, Namespaces (core v1), Leases (coordination.k8s.io/v1) and
+  CustomResourceDefinitions beside the ten kubekuma.io kinds.
 
 Tests also reach in directly (`create`, `update`, `delete`, `compact`, `cut_watches`,
 `expire_watches`, `fail`) to arrange a situation faster than HTTP would.
@@ -24,6 +32,7 @@ Tests also reach in directly (`create`, `update`, `delete`, `compact`, `cut_watc
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import threading
 from collections.abc import Iterator
@@ -32,7 +41,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.kube import discovery, patching
 from tests.kube.fakekube import RESOURCES, ApiError, FakeKube, Kind
+from tests.kube.selectors import selector
+
+
+def _missing(path: str) -> dict[str, Any]:
+    raise ApiError(404, "NotFound", f"the server could not find the requested resource ({path})")
 
 
 # -- HTTP ---------------------------------------------------------------------------------------------------
@@ -46,6 +61,9 @@ def route(path: str) -> tuple[Kind, str | None, str | None, str]:
     else:
         raise ApiError(404, "NotFound", f"the server could not find the requested resource ({path})")
     namespace = None
+    if group == "" and rest[:1] == ["namespaces"] and (len(rest) <= 2 or rest[2] in ("status", "finalize")):
+        kind = RESOURCES[("", "v1", "namespaces")]
+        return kind, None, rest[1] if len(rest) > 1 else None, rest[2] if len(rest) > 2 else ""
     if (
         len(rest) >= 2
         and rest[0] == "namespaces"
@@ -78,9 +96,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _body(self) -> Any:
+    def _read(self) -> bytes:
+        """The whole request body, read first on every path: what is left unread would be taken for
+        the start of the next request on this keep-alive connection."""
         n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
+        return self.rfile.read(n) if n else b""
+
+    @staticmethod
+    def _body(raw: bytes) -> Any:
         try:
             return json.loads(raw or b"{}")
         except ValueError:
@@ -95,39 +118,87 @@ class _Handler(BaseHTTPRequestHandler):
                     return int(f[2])
         return None
 
+    def _discovery(self, path: str) -> dict[str, Any] | None:
+        """Discovery, OpenAPI and version documents; None for a resource path."""
+        parts = [p for p in path.split("/") if p]
+        host = f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        if parts == ["version"]:
+            return discovery.KUBE_VERSION
+        if parts == ["api"]:
+            return discovery.api_versions(host)
+        if parts == ["apis"]:
+            return discovery.api_groups()
+        if parts == ["api", "v1"]:
+            return discovery.resource_list("", "v1")
+        if len(parts) == 2 and parts[0] == "apis":
+            return discovery.api_group(parts[1]) or _missing(path)
+        if len(parts) == 3 and parts[0] == "apis":
+            return discovery.resource_list(parts[1], parts[2]) or _missing(path)
+        if parts[:2] == ["openapi", "v3"]:
+            if len(parts) == 2:
+                return discovery.openapi_root()
+            gv = parts[3:] if parts[2] == "apis" else ["", *parts[3:]]
+            doc = discovery.openapi_doc(gv[0], gv[1]) if len(gv) == 2 else None
+            return doc or _missing(path)
+        if parts[:1] == ["openapi"]:
+            return _missing(path)
+        return None
+
     def _handle(self, method: str) -> None:
+        raw = self._read()
         try:
             code = self._fault(method)
             if code is not None:
                 raise ApiError(code, "InternalError", f"injected fault {code}")
             url = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+            if method == "GET" and (doc := self._discovery(url.path)) is not None:
+                return self._json(200, doc)
             kind, namespace, name, sub = route(url.path)
             ns = namespace or ""
             api = self.api
-            if method == "GET" and name is None and query.get("watch") in ("true", "1", "True"):
-                return self._stream(api.watch(kind, namespace, query))
+            dry = query.get("dryRun") == "All"
+            strict = query.get("fieldValidation") == "Strict"
+            table = discovery.wants_table(self.headers.get("Accept"))
             if method == "GET" and name is None:
-                return self._json(200, api._list(kind, namespace, query))
+                match = selector(query)
+                if query.get("watch") in ("true", "1", "True"):
+                    return self._stream(api.watch(kind, namespace, query, match))
+                listed = api._list(kind, namespace, query, match)
+                if table:
+                    return self._json(200, discovery.table(kind, listed["items"], listed["metadata"]))
+                return self._json(200, listed)
             if method == "GET":
                 with api.cond:
-                    obj = copy.deepcopy(api._current(kind, ns, name))
+                    obj = copy.deepcopy(api._current(kind, ns, name, implicit=True))
+                if table:
+                    return self._json(200, discovery.table(kind, [obj], {"resourceVersion": str(api.rv)}))
                 return self._json(200, obj)
             if method == "POST" and name is None:
-                return self._json(201, api._create(kind, ns, self._body()))
+                return self._json(201, api._create(kind, ns, self._body(raw), dry, strict))
             if name is None:
                 raise ApiError(405, "MethodNotAllowed", f"{method} needs an object name")
             if method == "PUT":
-                return self._json(200, api._replace(kind, ns, name, self._body(), sub))
+                return self._json(200, api._replace(kind, ns, name, self._body(raw), sub, dry, strict))
             if method == "PATCH":
-                ctype = (self.headers.get("Content-Type") or "").split(";")[0]
-                if ctype != "application/merge-patch+json":
+                ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+                if ctype not in patching.TYPES:
                     raise ApiError(
-                        415, "UnsupportedMediaType", f"the double only speaks merge patches, not {ctype}"
+                        415, "UnsupportedMediaType", f"the server does not support patch type {ctype}"
                     )
-                return self._json(200, api._patch(kind, ns, name, self._body(), sub))
+                body = patching.parse(ctype, raw)
+                if ctype == patching.APPLY:
+                    manager = query.get("fieldManager")
+                    status, obj = patching.server_side_apply(
+                        api, kind, ns, name, body, sub, manager, dry, strict
+                    )
+                    return self._json(status, obj)
+                patched = functools.partial(patching.apply_patch, ctype)
+                return self._json(200, api._patch(kind, ns, name, body, sub, patched, dry, strict))
             if method == "DELETE":
-                return self._json(200, api._delete(kind, ns, name))
+                options = self._body(raw) if raw else {}
+                dry = dry or "All" in (options.get("dryRun") or [])
+                return self._json(200, api._delete(kind, ns, name, dry))
             raise ApiError(405, "MethodNotAllowed", method)
         except ApiError as exc:
             self._json(exc.code, exc.status())

@@ -11,7 +11,7 @@ import copy
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +28,9 @@ class Kind:
     kind: str
     namespaced: bool = True
     status: bool = False  # has the status subresource
-    custom: bool = False  # a custom resource: generation tracking, merge patch only, rv needed on PUT
+    custom: bool = False  # a custom resource: generation, schema (schema.py), rv needed on PUT
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
 
     @property
     def api_version(self) -> str:
@@ -39,10 +41,36 @@ RESOURCES: dict[tuple[str, str, str], Kind] = {
     (k.group, k.version, k.plural): k
     for k in [
         Kind("", "v1", "secrets", "Secret"),
-        Kind("", "v1", "namespaces", "Namespace", namespaced=False),
+        Kind("", "v1", "namespaces", "Namespace", namespaced=False, short_names=("ns",)),
+        Kind("", "v1", "events", "Event", short_names=("ev",)),
+        Kind("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",)),
         Kind("coordination.k8s.io", "v1", "leases", "Lease"),
+        Kind("rbac.authorization.k8s.io", "v1", "roles", "Role"),
+        Kind("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
+        Kind("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False),
+        Kind(
+            "rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", namespaced=False
+        ),
+        Kind(
+            "apiextensions.k8s.io",
+            "v1",
+            "customresourcedefinitions",
+            "CustomResourceDefinition",
+            namespaced=False,
+            short_names=("crd", "crds"),
+        ),
         *(
-            Kind(API_GROUP, API_VERSION, i.plural, i.kind, i.namespaced, status=True, custom=True)
+            Kind(
+                API_GROUP,
+                API_VERSION,
+                i.plural,
+                i.kind,
+                i.namespaced,
+                status=True,
+                custom=True,
+                short_names=i.short_names,
+                categories=("kubekuma",),
+            )
             for i in KINDS.values()
         ),
     ]
@@ -78,6 +106,23 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             out[key] = merge_patch(out.get(key), value)
     return out
+
+
+Match = Callable[[dict[str, Any]], bool]
+
+
+def _everything(obj: dict[str, Any]) -> bool:
+    return True
+
+
+def _sets_rv(patch: Any) -> bool:
+    return isinstance(patch, dict) and bool((patch.get("metadata") or {}).get("resourceVersion"))
+
+
+def _admit(kind: Kind, body: dict[str, Any], strict: bool) -> dict[str, Any]:
+    from tests.kube.schema import admit  # the schema reads Kind and ApiError from here
+
+    return admit(kind, body, strict)
 
 
 def _now() -> str:
@@ -188,31 +233,50 @@ class FakeKube:
         self.history.append(Event(self.rv, kind, namespace, type_, copy.deepcopy(obj)))
         self.cond.notify_all()
 
-    def _create(self, kind: Kind, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _create(
+        self, kind: Kind, namespace: str, body: dict[str, Any], dry_run: bool = False, strict: bool = False
+    ) -> dict[str, Any]:
         body = copy.deepcopy(body)
         meta = body.setdefault("metadata", {})
         name = meta.get("name")
+        if not name and meta.get("generateName"):
+            name = meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
         if not name:
             raise ApiError(422, "Invalid", "metadata.name: Required value")
         ns = namespace if kind.namespaced else ""
+        if kind.status:
+            body.pop("status", None)
+        if kind.custom:
+            body = _admit(kind, body, strict)
+            meta = body["metadata"]
         with self.cond:
             if (kind, ns, name) in self.objects:
                 raise ApiError(409, "AlreadyExists", f'{kind.plural}.{kind.group} "{name}" already exists')
-            self.rv += 1
-            meta.update(uid=str(uuid.uuid4()), resourceVersion=str(self.rv), creationTimestamp=_now())
+            meta.update(uid=str(uuid.uuid4()), creationTimestamp=_now())
+            meta.pop("resourceVersion", None)
             if kind.namespaced:
                 meta["namespace"] = ns
             if kind.custom:
                 meta["generation"] = 1
-            if kind.status:
-                body.pop("status", None)
             body["apiVersion"], body["kind"] = kind.api_version, kind.kind
+            if dry_run:
+                return copy.deepcopy(body)
+            self.rv += 1
+            meta["resourceVersion"] = str(self.rv)
             self.objects[(kind, ns, name)] = body
             self._emit(kind, ns, "ADDED", body)
             return copy.deepcopy(body)
 
-    def _current(self, kind: Kind, namespace: str, name: str) -> dict[str, Any]:
+    def _current(self, kind: Kind, namespace: str, name: str, implicit: bool = False) -> dict[str, Any]:
         obj = self.objects.get((kind, namespace if kind.namespaced else "", name))
+        if obj is None and implicit and kind.plural == "namespaces":
+            # every namespace exists (the double does not make tests create them first)
+            return {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": name},
+                "status": {"phase": "Active"},
+            }
         if obj is None:
             raise ApiError(404, "NotFound", f'{kind.plural}.{kind.group} "{name}" not found')
         return obj
@@ -225,6 +289,8 @@ class FakeKube:
         new: dict[str, Any],
         subresource: str,
         precondition: str | None,
+        dry_run: bool = False,
+        strict: bool = False,
     ) -> dict[str, Any]:
         """Store `new` as the next version of an object, under the rules of the resource and subresource."""
         ns = namespace if kind.namespaced else ""
@@ -256,8 +322,12 @@ class FakeKube:
                 meta["generation"] = old["metadata"].get("generation", 1) + 1
         result["apiVersion"], result["kind"] = kind.api_version, kind.kind
         result["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
-        if result == old:
-            return copy.deepcopy(old)  # nothing changed: not a write
+        if kind.custom:
+            result = _admit(kind, result, strict)
+            if _content(result) == _content(old):
+                result["metadata"]["generation"] = old["metadata"].get("generation", 1)
+        if result == old or dry_run:
+            return copy.deepcopy(result if dry_run else old)  # nothing changed: not a write
         self.rv += 1
         result["metadata"]["resourceVersion"] = str(self.rv)
         self.objects[(kind, ns, name)] = result
@@ -265,7 +335,14 @@ class FakeKube:
         return copy.deepcopy(result)
 
     def _replace(
-        self, kind: Kind, namespace: str, name: str, body: dict[str, Any], subresource: str
+        self,
+        kind: Kind,
+        namespace: str,
+        name: str,
+        body: dict[str, Any],
+        subresource: str,
+        dry_run: bool = False,
+        strict: bool = False,
     ) -> dict[str, Any]:
         rv = (body.get("metadata") or {}).get("resourceVersion")
         if kind.custom and not rv:
@@ -275,20 +352,36 @@ class FakeKube:
                 "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update",
             )
         with self.cond:
-            return self._write(kind, namespace, name, body, subresource, rv)
+            return self._write(kind, namespace, name, body, subresource, rv, dry_run, strict)
 
     def _patch(
-        self, kind: Kind, namespace: str, name: str, patch: dict[str, Any], subresource: str
+        self,
+        kind: Kind,
+        namespace: str,
+        name: str,
+        patch: Any,
+        subresource: str,
+        patched: Callable[[dict[str, Any], Any], dict[str, Any]] = merge_patch,
+        dry_run: bool = False,
+        strict: bool = False,
     ) -> dict[str, Any]:
+        """`patched(old, patch)` is the object after the patch (merge patch unless told otherwise)."""
         with self.cond:
             old = self._current(kind, namespace, name)
-            rv = (patch.get("metadata") or {}).get("resourceVersion") if isinstance(patch, dict) else None
-            return self._write(kind, namespace, name, merge_patch(old, patch), subresource, rv)
+            new = patched(old, patch)
+            if not isinstance(new, dict):
+                raise ApiError(422, "Invalid", "the patch does not leave an object")
+            # a precondition is a resourceVersion the patch itself sets (not one it merely keeps)
+            rv = (new.get("metadata") or {}).get("resourceVersion")
+            rv = None if rv == old["metadata"]["resourceVersion"] and not _sets_rv(patch) else rv
+            return self._write(kind, namespace, name, new, subresource, rv, dry_run, strict)
 
-    def _delete(self, kind: Kind, namespace: str, name: str) -> dict[str, Any]:
+    def _delete(self, kind: Kind, namespace: str, name: str, dry_run: bool = False) -> dict[str, Any]:
         ns = namespace if kind.namespaced else ""
         with self.cond:
             obj = copy.deepcopy(self._current(kind, ns, name))
+            if dry_run:
+                return obj
             del self.objects[(kind, ns, name)]
             self.rv += 1
             obj["metadata"]["resourceVersion"] = str(self.rv)
@@ -296,7 +389,9 @@ class FakeKube:
             return obj
 
     # -- reads ----------------------------------------------------------------------------------------------
-    def _list(self, kind: Kind, namespace: str | None, query: dict[str, str]) -> dict[str, Any]:
+    def _list(
+        self, kind: Kind, namespace: str | None, query: dict[str, str], match: Match = _everything
+    ) -> dict[str, Any]:
         limit = int(query.get("limit") or 0)
         token = query.get("continue")
         with self.cond:
@@ -318,7 +413,7 @@ class FakeKube:
                 items = [
                     copy.deepcopy(o)
                     for (k, ns, _), o in sorted(self.objects.items(), key=lambda kv: kv[0][1:])
-                    if k == kind and (namespace is None or ns == namespace)
+                    if k == kind and (namespace is None or ns == namespace) and match(o)
                 ]
             page, rest = (items[:limit], items[limit:]) if limit else (items, [])
             meta: dict[str, Any] = {"resourceVersion": str(list_rv)}
@@ -328,7 +423,9 @@ class FakeKube:
                 meta["continue"], meta["remainingItemCount"] = next_token, len(rest)
         return {"apiVersion": kind.api_version, "kind": f"{kind.kind}List", "metadata": meta, "items": page}
 
-    def watch(self, kind: Kind, namespace: str | None, query: dict[str, str]) -> Iterator[dict[str, Any]]:
+    def watch(
+        self, kind: Kind, namespace: str | None, query: dict[str, str], match: Match = _everything
+    ) -> Iterator[dict[str, Any]]:
         """The events of one watch request, as dicts; ends on timeout, a cut, or 410."""
         asked = query.get("resourceVersion") or "0"
         bookmarks = query.get("allowWatchBookmarks") in ("true", "1", "True")
@@ -341,13 +438,15 @@ class FakeKube:
                 initial = [
                     copy.deepcopy(o)
                     for (k, ns, _), o in sorted(self.objects.items(), key=lambda kv: kv[0][1:])
-                    if k == kind and (namespace is None or ns == namespace)
+                    if k == kind and (namespace is None or ns == namespace) and match(o)
                 ]
             else:
                 last, initial = int(asked), []
         try:
             for obj in initial:
                 yield {"type": "ADDED", "object": obj}
+            if query.get("sendInitialEvents") in ("true", "1", "True"):  # a streaming list (WatchList)
+                yield self._bookmark(kind, last, {"k8s.io/initial-events-end": "true"})
             next_bookmark = time.monotonic() + self.bookmark_interval
             while True:
                 gone, batch = False, []
@@ -361,7 +460,9 @@ class FakeKube:
                         batch = [
                             e
                             for e in self.history[start:]
-                            if e.kind == kind and (namespace is None or e.namespace == namespace)
+                            if e.kind == kind
+                            and (namespace is None or e.namespace == namespace)
+                            and match(e.obj)
                         ]
                         last = self.rv  # everything up to here was seen (other kinds' events need no sending)
                         if not batch:
@@ -375,17 +476,20 @@ class FakeKube:
                     yield {"type": e.type, "object": e.obj}
                 if bookmarks and time.monotonic() >= next_bookmark:
                     next_bookmark = time.monotonic() + self.bookmark_interval
-                    yield {
-                        "type": "BOOKMARK",
-                        "object": {
-                            "kind": kind.kind,
-                            "apiVersion": kind.api_version,
-                            "metadata": {"resourceVersion": str(last)},
-                        },
-                    }
+                    yield self._bookmark(kind, last)
         finally:
             with self.cond:
                 self.watches.remove(state)
+
+    @staticmethod
+    def _bookmark(kind: Kind, rv: int, annotations: dict[str, str] | None = None) -> dict[str, Any]:
+        meta: dict[str, Any] = {"resourceVersion": str(rv)}
+        if annotations:
+            meta["annotations"] = annotations
+        return {
+            "type": "BOOKMARK",
+            "object": {"kind": kind.kind, "apiVersion": kind.api_version, "metadata": meta},
+        }
 
     def _gone(self, rv: int) -> dict[str, Any]:
         err = ApiError(410, "Expired", f"too old resource version: {rv} ({self.compacted_rv})")

@@ -116,3 +116,72 @@ def test_lists_page_over_a_consistent_snapshot(apiserver, custom) -> None:
     names = [i["metadata"]["namespace"] for i in first["items"] + rest["items"]]
     assert names == ["ns0", "ns1", "ns2", "ns3", "ns4"]
     assert rest["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+
+
+def test_a_keep_alive_connection_survives_faults_errors_and_deletes_with_bodies(apiserver) -> None:
+    import http.client
+    from urllib.parse import urlsplit
+
+    apiserver.api.create("monitors", "shop", monitor("web"))
+    apiserver.api.fail("PATCH", "/monitors/web", code=500, times=1)
+    url = urlsplit(apiserver.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+    path = "/apis/kubekuma.io/v1alpha1/namespaces/shop/monitors"
+    body = json.dumps({"spec": {"interval": "5s"}})
+    merge = {"Content-Type": "application/merge-patch+json"}
+    answers = []
+    for method, p, b, h in [
+        ("PATCH", f"{path}/web", body, merge),  # injected fault
+        ("PATCH", f"{path}/web", body, {"Content-Type": "text/plain"}),  # 415
+        ("POST", f"{path}/web", body, {}),  # 405
+        ("GET", f"{path}/web", None, {}),
+        ("DELETE", f"{path}/web", json.dumps({"propagationPolicy": "Foreground"}), {}),
+        ("GET", f"{path}/web", None, {}),
+    ]:
+        conn.request(method, p, body=b, headers=h)
+        resp = conn.getresponse()
+        resp.read()
+        answers.append(resp.status)
+    conn.close()
+    assert answers == [500, 415, 405, 200, 200, 404]  # no 400 from a leftover body
+
+
+def test_json_patch_selectors_and_dry_run_with_the_real_client(custom) -> None:
+    custom.create_namespaced_custom_object(
+        GROUP,
+        VERSION,
+        "shop",
+        "monitors",
+        {**monitor("a"), "metadata": {"name": "a", "labels": {"tier": "1"}}},
+    )
+    custom.create_namespaced_custom_object(GROUP, VERSION, "shop", "monitors", monitor("b"))
+
+    patched = custom.patch_namespaced_custom_object(
+        GROUP,
+        VERSION,
+        "shop",
+        "monitors",
+        "b",
+        [{"op": "replace", "path": "/spec/interval", "value": "9s"}],
+        _content_type="application/json-patch+json",
+    )
+    assert patched["spec"]["interval"] == "9s" and patched["metadata"]["generation"] == 2
+
+    def names(**kw: Any) -> list[str]:
+        items = custom.list_namespaced_custom_object(GROUP, VERSION, "shop", "monitors", **kw)["items"]
+        return [i["metadata"]["name"] for i in items]
+
+    assert names(label_selector="tier=1") == ["a"] and names(label_selector="!tier") == ["b"]
+    assert names(label_selector="tier in (1,2)") == ["a"] and names(field_selector="metadata.name!=a") == [
+        "b"
+    ]
+
+    dry = custom.create_namespaced_custom_object(
+        GROUP, VERSION, "shop", "monitors", monitor("c"), dry_run="All"
+    )
+    assert dry["spec"]["timeout"] == "10s" and names() == ["a", "b"]  # defaulted, not stored
+    with pytest.raises(ApiException) as err:
+        custom.create_namespaced_custom_object(
+            GROUP, VERSION, "shop", "monitors", {**monitor("d"), "spec": {"type": "nope"}}
+        )
+    assert err.value.status == 422 and "spec.type: Unsupported value" in json.loads(err.value.body)["message"]

@@ -66,7 +66,9 @@ def test_monitors_created_changed_and_deleted_are_followed_by_the_scheduler(
             "Ready": ("True", "Active"),
         }
         assert obj["status"]["target"] == "http://127.0.0.1:9/"
-        assert obj["spec"] == {"type": "http", "interval": "5s", "http": {"url": "http://127.0.0.1:9/"}}
+        # the spec as given, with the CRD's defaults the API server filled in
+        assert obj["spec"]["interval"] == "5s" and obj["spec"]["http"]["url"] == "http://127.0.0.1:9/"
+        assert obj["spec"]["timeout"] == "10s" and obj["spec"]["enabled"] is True
 
         custom.delete_namespaced_custom_object(GROUP, VERSION, "shop", "monitors", "web")
         wait_for("the job to go", lambda: sched.job_count() == 0)

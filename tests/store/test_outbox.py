@@ -309,3 +309,18 @@ def test_retention_prunes_closed_incidents_and_finished_transitions_only(store: 
     assert store.incidents.list("old") == []
     assert len(store.incidents.list("open", open_only=True)) == 1
     assert [t.status for t in store.transitions.list("open")] == ["pending"]  # unfinished: kept
+
+
+def test_a_check_that_ends_after_its_monitor_was_deleted_records_nothing(store: Store) -> None:
+    """Before: it came back as a new monitor going DOWN, and its DOWN went out after the deletion."""
+    store.resources.sync([rec("web")])
+    uid = "uid-Monitor-web"
+    play(store, uid, [OK, FAIL])
+    store.resources.sync([])  # deleted while a check of it is still running
+
+    late = store.checks.record(uid, FAIL, lambda prev: next_state(prev, FAIL, RetryPolicy(), False, NOW), NOW)
+
+    assert late is None
+    assert store.checks.states([uid]) == {} and store.incidents.open_for(uid) is None
+    store.resources.sync([rec("web")])  # added again: checked as a new monitor
+    assert play(store, uid, [FAIL])[0] is not None and store.incidents.open_for(uid) is not None

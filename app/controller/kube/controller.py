@@ -5,7 +5,8 @@ events in order, so the cache never sees two writers. It keeps every watched obj
 memory, validates it (`parse_resource`), expands MonitorSets inline, checks references,
 and writes the resource cache: one full `sync` once every kind has been listed (and
 after a relist), `upsert`/`delete` per event after that. A status-only event (our own
-write echoed back) costs a dict update. Status goes out through the `StatusWriter`:
+write echoed back) costs a dict update. Invalid specs, missing references and failed
+deliveries become Kubernetes Events (events.py). Status goes out through the `StatusWriter`:
 conditions on every change, a monitor's live state (state, latency, uptime, certificate
 expiry) on a state change and otherwise at most every `status_interval` seconds, under a
 global ceiling of `writes_per_second`.
@@ -21,11 +22,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from app.controller.kube.entries import Entry, evaluate, same_content
+from app.controller.kube.events import EventRecorder, Involved, condition_event
 from app.controller.kube.live import live_fields, uptime_fields
 from app.controller.kube.watch import Backoff, KindWatcher, WatchEvent
-from app.controller.kube.writer import StatusWriter, Target
+from app.controller.kube.writer import StatusWriter, Target, short, shows
 from app.controller.references import DEPENDENTS, missing_references
-from app.controller.status import object_status, with_push_token
+from app.controller.status import now_iso, object_status, with_push_token
 from app.resources.credentials import warnings_of
 from app.resources.loader import SecretStore
 from app.resources.registry import KINDS
@@ -53,6 +55,8 @@ class KubeController:
         watch_timeout: float = 300.0,
         page_size: int = 500,
         backoff_first: float = 0.5,
+        status_backoff: float = 1.0,
+        instance: str = "",
     ) -> None:
         self.api, self.store, self.secrets = api, store, secrets
         self.namespaces = list(namespaces or [])
@@ -68,7 +72,9 @@ class KubeController:
         ] = {}  # uid -> (spec_hash, valid, generation) in the cache
         self._cache_status: dict[str, dict[str, Any]] = {}
         self._live: dict[str, tuple[dict[str, Any], float]] = {}  # uid -> (live fields wanted, when)
-        self.writer = StatusWriter(api, self._observed, writer_threads)
+        self.writer = StatusWriter(api, self._observed, writer_threads, backoff_first=status_backoff)
+        self.recorder = EventRecorder(api, instance)
+        self._deliveries_seen: int | None = None  # the newest failed delivery already reported
         scopes: list[str | None] = [*self.namespaces] or [None]
         self.watchers = [
             KindWatcher(
@@ -92,6 +98,7 @@ class KubeController:
     # -- lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> KubeController:
         self.writer.start()
+        self.recorder.start()
         for w in self.watchers:
             w.start()
         self._thread = threading.Thread(target=self._run, name="kube-controller", daemon=True)
@@ -107,6 +114,7 @@ class KubeController:
         if self._thread:
             self._thread.join(5)
         self.writer.stop()
+        self.recorder.stop()
 
     def wait_synced(self, timeout: float) -> bool:
         return self.synced.wait(timeout)
@@ -136,6 +144,8 @@ class KubeController:
                 if self.synced.is_set() and now >= next_recheck:
                     next_recheck = now + self.recheck_every
                     self.recheck_secrets()
+                    self.retry_cache_errors()
+                    self.report_failed_deliveries()
             except Exception:
                 log.exception("controller: reconcile failed; will retry")
                 self._stop.wait(1.0)
@@ -207,6 +217,7 @@ class KubeController:
                 self._by_uid.pop(entry.uid, None)
         if entry is not None:
             self.writer.forget(entry.uid)
+            self.recorder.forget(entry.uid)
             self._live.pop(entry.uid, None)
             self._cache_status.pop(entry.uid, None)
 
@@ -243,11 +254,8 @@ class KubeController:
             self.store.resources.sync(records)
             self._written = {r.uid: (r.spec_hash, r.valid, r.generation) for r in records}
         for entry in changed.values() if len(changed) < BULK else ():
-            for rec in entry.records if entry is not None else ():
-                mark = (rec.spec_hash, rec.valid, rec.generation)
-                if self._written.get(rec.uid) != mark:
-                    self.store.resources.upsert(rec)
-                    self._written[rec.uid] = mark
+            if entry is not None:
+                self._upsert(entry)
         alive = self._live_uids()
         for uid in [uid for uid in self._written if uid not in alive]:
             self.store.resources.delete(uid)
@@ -256,6 +264,59 @@ class KubeController:
         todo = [e for e in changed.values() if e is not None]
         todo += [e for k, e in self.entries.items() if k[0] in dependents and changed.get(k) is None]
         self._evaluate(todo, exists=self._exists_index())
+
+    def _upsert(self, entry: Entry) -> None:
+        """Write one object's records to the cache; a failure is the object's Reconciled=False, retried."""
+        try:
+            for rec in entry.records:
+                mark = (rec.spec_hash, rec.valid, rec.generation)
+                if self._written.get(rec.uid) != mark:
+                    self.store.resources.upsert(rec)
+                    self._written[rec.uid] = mark
+            entry.error = ""
+        except Exception as exc:
+            if not entry.error:
+                log.warning(
+                    "controller: %s %s not cached (%s); will retry",
+                    entry.kind,
+                    entry.meta.get("name"),
+                    short(exc),
+                )
+            entry.error = f"the resource cache could not be written ({short(exc)})"
+
+    def retry_cache_errors(self) -> None:
+        failed: dict[Key, Entry | None] = {k: e for k, e in self.entries.items() if e.error}
+        if failed:
+            self._write_changes(failed)
+
+    def report_failed_deliveries(self) -> None:
+        """A Warning event on a NotificationProvider for each delivery that failed since the last look."""
+        rows = self.store.deliveries.list(status="failed", limit=50)
+        newest = max((d.id for d in rows), default=0)
+        if self._deliveries_seen is None:  # the first look: old failures are not news
+            self._deliveries_seen = newest
+            return
+        for d in sorted(rows, key=lambda d: d.id):
+            if d.id <= self._deliveries_seen:
+                continue
+            key = self._by_uid.get(d.provider_uid)
+            entry = self.entries.get(key) if key else None
+            if entry is not None:
+                message = f"{d.event} notification not delivered: {(d.last_error or 'unknown error')[:300]}"
+                self.recorder.record(self._involved(entry), "Warning", "DeliveryFailed", message)
+        self._deliveries_seen = max(self._deliveries_seen, newest)
+
+    @staticmethod
+    def _involved(entry: Entry) -> Involved:
+        meta = entry.meta
+        return Involved(entry.kind, meta.get("namespace") or "", meta.get("name") or "", entry.uid, entry.rv)
+
+    def _events(self, entry: Entry) -> None:
+        said = condition_event(
+            entry.problems, entry.missing, self.recorder.warned(entry.uid), entry.generation
+        )
+        if said is not None:
+            self.recorder.record(self._involved(entry), *said)
 
     def _live_uids(self) -> set[str]:
         return {r.uid for e in self.entries.values() for r in e.records}
@@ -292,6 +353,7 @@ class KubeController:
             entry.missing,
             has_last_valid,
             warnings,
+            entry.error or None,
         )
         fields: dict[str, Any] = {
             "observedGeneration": status["observedGeneration"],
@@ -299,7 +361,10 @@ class KubeController:
         }
         if entry.kind == "Monitor":
             fields["target"] = entry.target or None
+        if not shows(observed, fields):  # a new generation or outcome: this reconcile is news
+            fields["lastReconcileTime"] = now_iso()
         self.writer.want(entry.uid, fields, urgent=True)
+        self._events(entry)
         self._cache(entry.uid, "Monitor" if entry.kind == "Monitor" else entry.kind, entry.spec, fields)
         for child in entry.records[1:]:  # a MonitorSet's Monitors: no API object, status in the cache only
             st = object_status(

@@ -24,6 +24,7 @@ class Entry:
     target: str = ""
     missing: list[str] = field(default_factory=list)
     secret_refs: bool = False
+    error: str = ""  # why the cache could not be written (Reconciled=False), until it can
 
     @property
     def meta(self) -> dict[str, Any]:

@@ -6,17 +6,26 @@ same uid twice before it is written is one write; urgent wants (conditions, a st
 change) jump the queue ahead of routine ones (latency, uptime); a want whose fields the
 object already shows, or that repeats our own write the watch has not echoed yet, is
 dropped. The spec is never written.
+
+Each patch carries the resourceVersion it was based on and keeps the conditions other
+writers put on the object (conditions are a map list keyed by type); a 409 re-reads the
+object and tries again. A write that keeps failing waits 1 s, 2 s, 4 s ... up to a minute
+between tries, without holding a writer thread, and logs one short line (the HTTP status,
+never the response body) on the first failure and about once per minute after.
 """
 
 from __future__ import annotations
 
 import collections
+import heapq
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from app.controller.status import merge_by_type
 from app.resources.common import API_GROUP, API_VERSION
 from app.resources.registry import KindInfo
 
@@ -35,8 +44,37 @@ Observed = Callable[[str], tuple[Target, dict[str, Any], str] | None]
 
 
 def shows(status: dict[str, Any], fields: dict[str, Any]) -> bool:
-    """True when `status` already carries every field (None meaning: absent)."""
-    return all(status.get(k) == v for k, v in fields.items())
+    """True when `status` already carries every field (None meaning: absent); of `conditions`, ours."""
+    for k, v in fields.items():
+        if k == "conditions":
+            theirs = {c.get("type"): c for c in status.get("conditions") or []}
+            if any(theirs.get(c["type"]) != c for c in v or []):
+                return False
+        elif status.get(k) != v:
+            return False
+    return True
+
+
+def patch_body(status: dict[str, Any], fields: dict[str, Any], rv: str) -> dict[str, Any]:
+    """The merge patch: our fields, the others' conditions kept, and the resourceVersion it is based on.
+
+    A merge patch replaces a list whole, so `conditions` carries the conditions of other
+    writers as the object showed them; the resourceVersion makes the API server refuse the
+    patch (409) if anyone wrote meanwhile, instead of dropping their write."""
+    out = dict(fields)
+    if "conditions" in fields:
+        out["conditions"] = merge_by_type(status.get("conditions") or [], fields["conditions"])
+    return {"metadata": {"resourceVersion": rv}, "status": out}
+
+
+def short(exc: BaseException) -> str:
+    """One short line for the log: never the whole HTTP response."""
+    from kubernetes.client.rest import ApiException
+
+    if isinstance(exc, ApiException):
+        return f"HTTP {exc.status} {exc.reason}"
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text[:120]}"
 
 
 @dataclass
@@ -44,13 +82,29 @@ class WriterStats:
     writes: int = 0
     skipped: int = 0
     errors: int = 0
+    conflicts: int = 0
 
 
 class StatusWriter:
-    def __init__(self, api: Any, observed: Observed, threads: int = 4) -> None:
+    def __init__(
+        self,
+        api: Any,
+        observed: Observed,
+        threads: int = 4,
+        backoff_first: float = 1.0,
+        backoff_cap: float = 60.0,
+        conflict_retries: int = 3,
+    ) -> None:
         from kubernetes import client
 
         self.custom = client.CustomObjectsApi(api)
+        self.backoff_first, self.backoff_cap, self.conflict_retries = (
+            backoff_first,
+            backoff_cap,
+            conflict_retries,
+        )
+        self._failures: dict[str, int] = {}  # uid -> consecutive failed writes
+        self._delayed: list[tuple[float, str]] = []  # (when, uid): retries waiting out their backoff
         self.observed = observed
         self.threads = threads
         self.stats = WriterStats()
@@ -85,23 +139,34 @@ class StatusWriter:
         with self._cond:
             self._fields.pop(uid, None)
             self._written.pop(uid, None)
+            self._failures.pop(uid, None)
 
     def pending(self) -> int:
         with self._cond:
-            return len(self._queued)
+            return len(self._queued) + len(self._delayed)
 
     def _next(self) -> str | None:
         with self._cond:
             while not self._urgent and not self._routine:
                 if self._stop.is_set():
                     return None
-                self._cond.wait(0.5)
+                now = time.monotonic()
+                while self._delayed and self._delayed[0][0] <= now:
+                    _, uid = heapq.heappop(self._delayed)
+                    if uid not in self._queued and uid in self._fields:
+                        self._queued.add(uid)
+                        self._routine.append(uid)
+                if not self._routine:
+                    self._cond.wait(min(0.5, self._delayed[0][0] - now) if self._delayed else 0.5)
             uid = (self._urgent or self._routine).popleft()
             self._queued.discard(uid)
             return uid
 
     def write(self, uid: str) -> bool:
-        """Patch one object's status if it differs from what it shows. True when a write happened."""
+        """Patch one object's status if it differs from what it shows. True when a write happened.
+
+        On a conflict (someone wrote since we looked) the object is read again and the patch
+        rebuilt on what it now shows, a few times; other errors go to the caller."""
         from kubernetes.client.rest import ApiException
 
         seen = self.observed(uid)
@@ -114,37 +179,66 @@ class StatusWriter:
         if shows(status, fields) or (written is not None and written == (fields, rv)):
             self.stats.skipped += 1
             return False
+        for attempt in range(self.conflict_retries + 1):
+            try:
+                self._patch(target, patch_body(status, fields, rv))
+                break
+            except ApiException as exc:
+                if exc.status == 404:
+                    return False  # deleted meanwhile; its DELETED event follows
+                if exc.status != 409 or attempt == self.conflict_retries:
+                    raise
+                self.stats.conflicts += 1
+                fresh = self._read(target)
+                if fresh is None:
+                    return False
+                status, rv = fresh.get("status") or {}, str(fresh["metadata"]["resourceVersion"])
+                if shows(status, fields):
+                    return False
+        with self._cond:
+            self._written[uid] = (fields, seen[2])
+        self.stats.writes += 1
+        return True
+
+    def _patch(self, target: Target, body: dict[str, Any]) -> None:
+        info, kw = target.info, {"_preload_content": False, "_request_timeout": (5, 30)}
+        if info.namespaced:
+            self.custom.patch_namespaced_custom_object_status(
+                API_GROUP, API_VERSION, target.namespace, info.plural, target.name, body, **kw
+            )
+        else:
+            self.custom.patch_cluster_custom_object_status(
+                API_GROUP, API_VERSION, info.plural, target.name, body, **kw
+            )
+
+    def _read(self, target: Target) -> dict[str, Any] | None:
+        """The object as it is now (RBAC: `get` on the kind, which the controller has anyway)."""
+        from kubernetes.client.rest import ApiException
+
         info = target.info
         try:
             if info.namespaced:
-                self.custom.patch_namespaced_custom_object_status(
+                obj = self.custom.get_namespaced_custom_object(
                     API_GROUP,
                     API_VERSION,
                     target.namespace,
                     info.plural,
                     target.name,
-                    {"status": fields},
-                    _preload_content=False,
                     _request_timeout=(5, 30),
                 )
             else:
-                self.custom.patch_cluster_custom_object_status(
-                    API_GROUP,
-                    API_VERSION,
-                    info.plural,
-                    target.name,
-                    {"status": fields},
-                    _preload_content=False,
-                    _request_timeout=(5, 30),
+                obj = self.custom.get_cluster_custom_object(
+                    API_GROUP, API_VERSION, info.plural, target.name, _request_timeout=(5, 30)
                 )
         except ApiException as exc:
             if exc.status == 404:
-                return False  # deleted meanwhile; its DELETED event follows
+                return None
             raise
-        with self._cond:
-            self._written[uid] = (fields, rv)
-        self.stats.writes += 1
-        return True
+        return dict(obj)
+
+    def backoff(self, failures: int) -> float:
+        """Seconds before the next try after `failures` failed writes in a row: doubling, capped."""
+        return min(self.backoff_cap, self.backoff_first * 2 ** (failures - 1))
 
     def _run(self) -> None:
         while True:
@@ -153,14 +247,27 @@ class StatusWriter:
                 return
             try:
                 self.write(uid)
+                with self._cond:
+                    self._failures.pop(uid, None)
             except Exception as exc:
                 self.stats.errors += 1
-                log.warning("status of %s not written (%s); will retry", uid, exc)
-                if not self._stop.wait(1.0):
-                    with self._cond:
-                        if uid not in self._queued and uid in self._fields:
-                            self._queued.add(uid)
-                            self._routine.append(uid)
+                with self._cond:
+                    n = self._failures[uid] = self._failures.get(uid, 0) + 1
+                    delay = self.backoff(n)
+                    heapq.heappush(self._delayed, (time.monotonic() + delay, uid))
+                    self._cond.notify()
+                seen = self.observed(uid)
+                what = f"{seen[0].info.kind} {seen[0].namespace}/{seen[0].name}" if seen else uid
+                # one line on the first failure and then about once per cap, not once per try
+                level = logging.WARNING if n == 1 or delay >= self.backoff_cap else logging.DEBUG
+                log.log(
+                    level,
+                    "status of %s not written (%s, %d in a row); next try in %.0fs",
+                    what,
+                    short(exc),
+                    n,
+                    delay,
+                )
 
     def start(self) -> None:
         for i in range(self.threads):
