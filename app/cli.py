@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from app import __version__
 from app.config import ConfigError, Settings, configure_logging, load_settings, names_list
@@ -41,9 +42,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"manifests: {settings.manifests or '-'}",
         flush=True,
     )
+    _login_hint(system.parts, system.url)
     stop.wait()
     system.stop()
     return 0
+
+
+def _login_hint(parts: Any, url: str) -> None:
+    """How to log in: the first-start admin while no LocalUser and no OIDC exist, else the login page."""
+    admin = parts.initial_admin
+    users = parts.store.resources.list(kind="LocalUser")
+    if admin is not None and not users:
+        user, where, created = admin
+        state = "created" if created else "kept"
+        print(f"  log in at {url}login as {user.name}; the password is in {where} ({state} on first start; "
+              "it stops working once a LocalUser exists)", flush=True)  # fmt: skip
+    else:
+        print(f"  log in at {url}login", flush=True)
 
 
 def cmd_web(args: argparse.Namespace) -> int:
@@ -55,7 +70,9 @@ def cmd_web(args: argparse.Namespace) -> int:
     stop = roles.wait_for_signal()
     roles.folder_secrets_loop(parts, stop)
     server = roles.serve_web(parts, roles.build_actors(parts))
-    print(f"KubeKuma web listening on http://{settings.listen_host}:{server.effective_port}/", flush=True)
+    url = f"http://{settings.listen_host}:{server.effective_port}/"
+    print(f"KubeKuma web listening on {url}", flush=True)
+    _login_hint(parts, url)
     threading.Thread(target=server.run, name="web", daemon=True).start()
     stop.wait()
     server.close()
@@ -214,6 +231,47 @@ def cmd_crds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_manifests(docs: list[dict[str, Any]]) -> None:
+    import yaml
+
+    print("".join("---\n" + yaml.safe_dump(d, sort_keys=False) for d in docs), end="")
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    import getpass
+
+    from app.http.access.manifests import user_manifests
+
+    password = args.password_stdin and sys.stdin.readline().rstrip("\n")
+    if not password:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if password != getpass.getpass("again: "):
+            print("the passwords differ", file=sys.stderr)
+            return 1
+    if len(password) < 12:
+        print("a password needs at least 12 characters", file=sys.stderr)
+        return 1
+    _print_manifests(user_manifests(args.name, password, args.role, args.namespace))
+    print(f"# commit these; {args.name} logs in once the controller has them", file=sys.stderr)
+    return 0
+
+
+def cmd_apikey_create(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from app.http.access.manifests import apikey_manifests
+
+    expires = None
+    if args.expires:
+        expires = datetime.fromisoformat(args.expires.replace("Z", "+00:00"))
+        expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+    docs, key = apikey_manifests(args.name, args.role, list(args.scope or []), args.namespace, expires)
+    _print_manifests(docs)
+    # The key goes to stderr, once: stdout is the manifests, safe to redirect into a file and commit.
+    print(f"# the key (shown once, stored nowhere): {key}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kubekuma",
@@ -295,6 +353,30 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default="imported", help="folder to write into (default: ./imported)")
     sp.add_argument("--namespace", default="default", help="namespace of the written objects")
     sp.set_defaults(fn=cmd_import)
+
+    roles = ["viewer", "editor", "admin"]
+    sp = sub.add_parser("user", help="local users: print the manifests of a new one")
+    usub = sp.add_subparsers(dest="action", required=True, metavar="ACTION")
+    up = usub.add_parser("create", help="print a LocalUser and its Secret (argon2id hash), ready to commit",
+                         description="Asks for the password (or reads one line with --password-stdin) and "
+                         "prints the LocalUser and the Secret holding only its argon2id hash.")  # fmt: skip
+    up.add_argument("name")
+    up.add_argument("--role", choices=roles, default="viewer")
+    up.add_argument("--namespace", default="default")
+    up.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    up.set_defaults(fn=cmd_user_create)
+
+    sp = sub.add_parser("apikey", help="API keys: print the manifests of a new one")
+    asub = sp.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ap = asub.add_parser("create", help="print an ApiKey and its Secret (SHA-256 of the key); the key once",
+                         description="Prints the ApiKey and the Secret with the key's hash on stdout, and "
+                         "the key itself once on stderr.")  # fmt: skip
+    ap.add_argument("name")
+    ap.add_argument("--role", choices=roles, default="viewer")
+    ap.add_argument("--scope", action="append", help="e.g. monitors:read, silences:write (repeatable)")
+    ap.add_argument("--expires", help="RFC 3339 time after which the key stops working")
+    ap.add_argument("--namespace", default="default")
+    ap.set_defaults(fn=cmd_apikey_create)
     return p
 
 

@@ -51,12 +51,17 @@ from app.coord import (
     start_beating,
 )  # fmt: skip
 from app.coord.lease import Lease
+from app.http.access import initial
+from app.http.access.directory import User
+from app.http.access.middleware import AccessOptions
 from app.http.app import create_app
 from app.http.metrics import PipelineCollector, PipelineSources, WorkerMetrics
 from app.http.public import PublicOptions
 from app.http.push import PushEndpoint
 from app.http.security import SERVER_LIMITS
+from app.resources.common import SecretKeyRef
 from app.resources.loader import SecretStore
+from app.resources.writer import FolderWriter, ResourceWriter
 from app.scheduler import MonitorScheduler
 from app.store import Store
 
@@ -80,6 +85,8 @@ class Parts:
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     scheduler: MonitorScheduler | None = None
     kube: KubeParts | None = None  # set in Kubernetes mode (app/controller/kube/settings.py)
+    # The first-start admin and where its password is (a file or a Secret), once serve_web made it.
+    initial_admin: tuple[User, str, bool] | None = None
 
     def lease(self, name: str) -> Lease:
         if self.kube is not None:
@@ -177,8 +184,51 @@ def start_scheduler(parts: Parts, actors: Actors, elected: bool) -> tuple[Monito
     return sched, elector
 
 
+def manifest_writer(parts: Parts) -> ResourceWriter | None:
+    """Where API mutations go: the manifests folder, else the Kubernetes API, else nowhere."""
+    if parts.settings.manifests:
+        return FolderWriter(parts.settings.manifests)
+    if parts.kube is not None:
+        from app.controller.kube.manifests import KubeManifestWriter
+
+        return KubeManifestWriter(parts.kube.api)
+    return None
+
+
+def initial_admin(parts: Parts, writer: ResourceWriter | None) -> tuple[User, str, bool]:
+    """The first-start admin (used only while no LocalUser and no OIDC exist), where its password is,
+    and whether it was just created."""
+    kube = parts.kube
+    if kube is not None and not parts.settings.manifests and writer is not None:
+        ns = kube.namespace
+        ref = SecretKeyRef(name=initial.SECRET_NAME, key="password", optional=True)
+        password, created = initial.secret_password(
+            lambda: parts.secrets.get(ref, ns),
+            lambda pw: writer.apply_secret(
+                ns, initial.SECRET_NAME, {"username": initial.USERNAME, "password": pw}
+            ),
+        )
+        where = f"the Secret {ns}/{initial.SECRET_NAME} (key password)"
+    else:
+        path = initial.default_file(parts.settings.database_url, parts.settings.manifests)
+        password, created = initial.file_password(path)
+        where = str(path)
+    return initial.admin_user(password), where, created
+
+
 def serve_web(parts: Parts, actors: Actors, threads: int = 8) -> Any:
     rt = actors.runtime
+    writer = manifest_writer(parts)
+    try:
+        parts.initial_admin = initial_admin(parts, writer)
+    except Exception as exc:  # e.g. RBAC without `create` on Secrets: say so, and stay closed
+        log.warning("no first-start admin (%s); log in with a LocalUser, OIDC or an ApiKey", exc)
+    access = AccessOptions(
+        secrets=parts.secrets,
+        clock=rt.clock,
+        initial_admin=parts.initial_admin[0] if parts.initial_admin else None,
+        writer=writer,
+    )
     push = PushEndpoint(
         parts.store,
         parts.catalog,
@@ -193,7 +243,12 @@ def serve_web(parts: Parts, actors: Actors, threads: int = 8) -> Any:
     )
     public = PublicOptions(registry=parts.metrics, pipeline=pipeline, base_url=parts.settings.base_url or "")
     app = create_app(
-        parts.store, parts.catalog, broker_ok=lambda: broker_ok(parts.broker), push=push, public=public
+        parts.store,
+        parts.catalog,
+        broker_ok=lambda: broker_ok(parts.broker),
+        push=push,
+        public=public,
+        access=access,
     )
     server = waitress.create_server(
         app,

@@ -32,9 +32,10 @@ BENCHMARKS = {
     "alerting": "bench.alerting",
     "maintenance": "bench.maintenance",
     "public": "bench.public",
+    "access": "bench.access",
 }
 # Written alongside other work: run when present, skipped with a note when not (yet) there.
-OPTIONAL = {"checkers", "services", "push", "kube", "alerting", "public"}
+OPTIONAL = {"checkers", "services", "push", "kube", "alerting", "public", "access"}
 
 
 def _optional_main(module: str) -> Callable[[bool], Any] | None:

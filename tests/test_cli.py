@@ -154,10 +154,12 @@ def test_config_error_names_the_variable(
     )
 
 
-@pytest.mark.parametrize("command", ["run", "web", "worker", "scheduler", "controller", "validate"])
+@pytest.mark.parametrize(
+    "command", ["run", "web", "worker", "scheduler", "controller", "validate", "user create", "apikey create"]
+)
 def test_help_for_every_command(command: str) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "app.cli", command, "--help"],
+        [sys.executable, "-m", "app.cli", *command.split(), "--help"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -195,8 +197,68 @@ def test_run_prints_the_dashboard_url(tmp_path: Path) -> None:
 
         url = line.split("Dashboard: ")[1].strip()
         assert requests.get(url + "healthz", timeout=5).json() == {"status": "ok"}
-        body = requests.get(url + "api/v1/monitors", timeout=5).json()
+        assert requests.get(url + "api/v1/monitors", timeout=5).status_code == 401, "never open to anonymous"
+        proc.stdout.readline()  # database, broker, manifests
+        hint = proc.stdout.readline()
+        assert (
+            f"log in at {url}login as admin; the password is in {tmp_path / 'kubekuma-initial-admin'}" in hint
+        )
+        secret_file = tmp_path / "kubekuma-initial-admin"
+        assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
+        password = secret_file.read_text().split("password: ")[1].strip()
+        session = requests.Session()
+        r = session.post(
+            url + "api/v1/auth/login", json={"username": "admin", "password": password}, timeout=10
+        )
+        assert r.status_code == 200, r.text
+        body = session.get(url + "api/v1/monitors", timeout=5).json()
         assert {"kubekuma-web", "legacy-billing", "edge-web"} <= {m["name"] for m in body["items"]}
     finally:
         proc.terminate()
         assert proc.wait(15) == 0
+
+
+def test_user_create_prints_a_local_user_with_an_argon2id_hash(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+    import io
+
+    import yaml
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a long enough password\n"))
+    assert main(["user", "create", "alice", "--role", "editor", "--password-stdin"]) == 0
+    user, secret = yaml.safe_load_all(capsys.readouterr().out)
+    assert user["kind"] == "LocalUser" and user["spec"]["role"] == "editor"
+    assert user["spec"]["passwordHashSecretRef"] == {"name": "alice-password", "key": "hash"}
+    stored = base64.b64decode(secret["data"]["hash"]).decode()
+    assert stored.startswith("$argon2id$") and PasswordHasher().verify(stored, "a long enough password")
+
+
+def test_apikey_create_prints_the_hash_and_the_key_once(capsys: pytest.CaptureFixture[str]) -> None:
+    import base64
+    import hashlib
+
+    import yaml
+
+    assert main(["apikey", "create", "ci", "--role", "editor", "--scope", "silences:write",
+                 "--expires", "2030-01-01T00:00:00Z"]) == 0  # fmt: skip
+    out = capsys.readouterr()
+    key = out.err.split("stored nowhere): ")[1].strip()
+    assert key not in out.out
+    apikey, secret = yaml.safe_load_all(out.out)
+    assert (
+        apikey["spec"]
+        == {
+            "role": "editor",
+            "scopes": ["silences:write"],
+            "expiresAt": "2030-01-01T00:00:00Z",
+            "keyHashSecretRef": {"name": "ci-apikey", "key": "hash"},
+        }
+        | apikey["spec"]
+    )
+    assert (
+        base64.b64decode(secret["data"]["hash"]).decode()
+        == "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    )

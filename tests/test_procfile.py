@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.access import write_reader
 from tests.conftest import REDIS_URL
 from tests.integration.test_embedded import MONITOR, wait_for
 from tests.integration.test_processes import api_monitors, free_port
@@ -47,6 +48,7 @@ def test_the_procfile_runs_every_role_and_a_check_lands(tmp_path: Path, pg_url: 
     log = tmp_path / "honcho.log"
     with http_target() as target, open(log, "wb") as out:
         (manifests / "web.yaml").write_text(MONITOR.format(name="web", interval="1s", url=target.url + "/ok"))
+        write_reader(manifests)  # api_monitors reads with the committed reader key
         proc = subprocess.Popen(
             [str(honcho), "-f", str(ROOT / "Procfile"), "-d", str(tmp_path), "start"],
             env=env,

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
+
+from pydantic import ValidationError
 
 from app.actors import Actors
 from app.actors import transitions as tr
@@ -23,6 +26,7 @@ from app.alerting import flapping as flap
 from app.alerting.routing import Route, route
 from app.model import State
 from app.notifiers import dispatch
+from app.resources.kinds import AuthSettings
 from app.resources.monitor import MonitorType
 from app.uptime.retention import heartbeat_retention, retention_plan, retention_settings
 
@@ -141,8 +145,8 @@ class Housekeeping:
             return 0
         for inc in self.rt.store.incidents.list(open_only=True, limit=10_000):
             entry = self.rt.catalog.monitor(inc.monitor_uid)
-            if entry is None or not self._announced(inc):
-                continue
+            if entry is None or inc.acked_at is not None or not self._announced(inc):
+                continue  # acknowledged incidents get no reminders
             by_policy: dict[str, list[Route]] = {}
             for r in route("down", entry, cfg.policies, cfg.providers).routes:
                 by_policy.setdefault(r.policy.uid, []).append(r)
@@ -218,7 +222,21 @@ class Housekeeping:
         if plan.audit is not None:
             n += store.incidents.prune_audit(plan.audit)
         n += store.checks.prune_forgotten()
+        n += self._prune_access(settings)
         return n
+
+    def _prune_access(self, settings: list[Any]) -> int:
+        """Sessions past their idle or absolute limit, and failed-login counters a day old."""
+        now = self.rt.clock()
+        auth = next((s.spec.get("auth") or {} for s in settings if s.name == "default" and s.spec), {})
+        try:
+            parsed = AuthSettings.model_validate(auth)
+        except ValidationError:
+            parsed = AuthSettings()
+        store = self.rt.store
+        n = store.sessions.prune(now - timedelta(seconds=parsed.sessionIdleTimeout),
+                                 now - timedelta(seconds=parsed.sessionMaxAge))  # fmt: skip
+        return n + store.throttle.prune(now - timedelta(days=1))
 
 
 def periodic_jobs(actors: Actors, alerts: AlertActors) -> list[Job]:

@@ -7,6 +7,9 @@ from collections.abc import Callable
 import falcon
 
 from app.catalog import Catalog
+from app.http import mutations
+from app.http.access import routes as access_routes
+from app.http.access.middleware import Access, AccessMiddleware, AccessOptions
 from app.http.alerts import register as register_alerts
 from app.http.errors import handle_unexpected, serialize_error
 from app.http.monitors import MonitorDetail, MonitorHeartbeats, MonitorList
@@ -47,9 +50,13 @@ def create_app(
     broker_ok: Callable[[], bool] = lambda: True,
     push: PushEndpoint | None = None,
     public: PublicOptions | None = None,
+    access: AccessOptions | None = None,
 ) -> falcon.App:
     app = falcon.App()
     app.add_middleware([SecurityHeaders(), BodyLimit()])
+    # Closed by default: without options, nobody is known, so only public routes answer.
+    gate = Access(store, access or AccessOptions())
+    app.add_middleware([AccessMiddleware(gate)])
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(serialize_error)
     app.add_error_handler(Exception, handle_unexpected)
@@ -64,5 +71,7 @@ def create_app(
         register_push(app, push)
     register_public(app, store, catalog, public)
     register_alerts(app, store, catalog)
+    access_routes.register(app, gate, gate.options.writer)
+    mutations.register(app, store, gate.options.secrets, gate.options.writer, gate.audit, gate.clock)
     app.add_sink(NotFoundSink(), prefix="/api/")
     return app

@@ -12,6 +12,7 @@ from typing import Any
 import falcon
 
 from app import __version__
+from app.http.access.openapi import secure
 from app.http.alerts import EVENTS, STATUSES, TRANSITION_STATUSES
 from app.http.push import ACTION_PATTERN, PING_PATTERN
 from app.http.selectors import SELECTOR_PATTERN
@@ -124,7 +125,9 @@ SCHEMAS: dict[str, Schema] = {
     "Incident": {"type": "object", "properties": {
         "id": {"type": "integer"}, "openedAt": {"type": "string", "format": "date-time"},
         "closedAt": {"type": ["string", "null"], "format": "date-time"}, "open": {"type": "boolean"},
-        "durationSeconds": _NULLABLE_NUM, "failure": {"type": ["string", "null"]}}},
+        "durationSeconds": _NULLABLE_NUM, "failure": {"type": ["string", "null"]},
+        "acknowledgedAt": {"type": ["string", "null"], "format": "date-time"},
+        "acknowledgedBy": {"type": ["string", "null"]}}},
     "Transition": {"type": "object", "properties": {
         "id": {"type": "integer"}, "from": {"type": ["string", "null"]}, "to": {"type": "string"},
         "at": {"type": "string", "format": "date-time"}, "event": {"type": ["string", "null"]},
@@ -265,14 +268,14 @@ def document() -> Schema:
                            '{"error": {"status", "title", "description"}}. Reads carry an ETag; '
                            "send If-None-Match to get 304 Not Modified.",
         },
-        "paths": PATHS,
+        "paths": dict(PATHS),
         "components": {"schemas": SCHEMAS},
     }  # fmt: skip
 
 
 class OpenApi:
     def __init__(self) -> None:
-        self.doc = document()
+        self.doc = secure(document())
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = self.doc

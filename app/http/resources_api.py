@@ -12,6 +12,7 @@ from typing import Any
 
 import falcon
 
+from app.http.access.middleware import sees_private
 from app.http.errors import bad_request
 from app.resources.credentials import redact_value
 from app.resources.registry import KINDS
@@ -35,7 +36,7 @@ def readable_status(status: dict[str, Any], authorised: bool = False) -> dict[st
     return {k: v for k, v in status.items() if k not in PRIVATE_STATUS}
 
 
-def resource_json(r: ResourceRecord) -> dict[str, Any]:
+def resource_json(r: ResourceRecord, authorised: bool = False) -> dict[str, Any]:
     return {
         "kind": r.kind,
         "namespace": r.namespace or None,
@@ -45,7 +46,7 @@ def resource_json(r: ResourceRecord) -> dict[str, Any]:
         "labels": r.labels,
         "valid": r.valid,
         "spec": redact_value(r.spec),
-        "status": readable_status(r.status),
+        "status": readable_status(r.status, authorised),
         "source": r.source or None,
         "owner": r.owner,
     }
@@ -75,7 +76,8 @@ class ResourceList:
         records = self.store.resources.list(kind=kind, namespace=namespace)
         if valid is not None:
             records = [r for r in records if r.valid == (valid == "true")]
-        items = [resource_json(r) for r in records]
+        private = sees_private(req)
+        items = [resource_json(r, private) for r in records]
         counts: dict[str, int] = {}
         for r in records:
             counts[r.kind] = counts.get(r.kind, 0) + 1

@@ -233,7 +233,10 @@ class OidcSettings(Model):
 class AuthSettings(Model):
     oidc: OidcSettings | None = None
     local: dict[str, bool] = Field(default_factory=lambda: {"enabled": True})
-    anonymousRead: bool = Field(False, description="let anyone read the API without logging in")
+    anonymousRead: bool = Field(False, description="let anyone read the API as a viewer without logging in")
+    anonymousMetrics: bool = Field(False, description="let anyone scrape /metrics without a bearer token")
+    sessionIdleTimeout: Duration = Field(12 * 3600.0, description="a session unused this long ends")
+    sessionMaxAge: Duration = Field(7 * 86400.0, description="a session ends this long after login")
 
 
 class KubeKumaSettingsSpec(Model):

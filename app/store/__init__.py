@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from pony.orm import db_session
 
+from app.store.access import AuditRepo, AuditView, RecoveryCodeRepo, SessionRepo, SessionView, ThrottleRepo
 from app.store.checks import CheckRepo, HeartbeatView, Recorded, StateView
 from app.store.db import Migration, StoreError, open_database, schema_version
 from app.store.deliveries import DeliveryRepo, DeliveryView
@@ -33,6 +34,10 @@ class Store:
         self.heartbeat_pages = HeartbeatPages(self.db)
         self.push = PushRepo(self.db, self.checks)
         self.deliveries = DeliveryRepo(self.db)
+        self.sessions = SessionRepo(self.db)
+        self.throttle = ThrottleRepo(self.db)
+        self.recovery_codes = RecoveryCodeRepo(self.db)
+        self.audit = AuditRepo(self.db)
 
     def ping(self) -> bool:
         """True when the database answers (for /readyz)."""
@@ -51,6 +56,17 @@ class Store:
 
 
 __all__ = [
-    "Claim", "DeliveryView", "HeartbeatView", "IncidentView", "Recorded", "ResourceRecord", "StateView",
-    "Store", "StoreError", "SyncResult", "TransitionView",
+    "AuditView",
+    "Claim",
+    "DeliveryView",
+    "HeartbeatView",
+    "IncidentView",
+    "Recorded",
+    "ResourceRecord",
+    "SessionView",
+    "StateView",
+    "Store",
+    "StoreError",
+    "SyncResult",
+    "TransitionView",
 ]  # fmt: skip

@@ -101,6 +101,8 @@ def define_entities(db: Database) -> None:
         opened_by = Optional(int, size=64)
         closed_by = Optional(int, size=64)
         close_reason = Optional(str, max_len=200, nullable=True)  # why it closed without a recovery
+        acked_at = Optional(datetime, precision=6)  # acknowledged: reminders stop
+        acked_by = Optional(str, max_len=200, nullable=True)  # who acknowledged it
 
     class Delivery(db.Entity):  # type: ignore[name-defined]
         _table_ = "kk_deliveries"
@@ -134,6 +136,36 @@ def define_entities(db: Database) -> None:
         action = Required(str, max_len=64)
         target = Optional(str, max_len=500, nullable=True)
         details = Optional(Json, nullable=True)
+
+    class Session(db.Entity):  # type: ignore[name-defined]
+        """A server-side login session. Only the SHA-256 of the cookie value is stored."""
+
+        _table_ = "kk_sessions"
+        id_hash = PrimaryKey(str, max_len=64)
+        username = Required(str, max_len=200, index=True)
+        role = Required(str, max_len=16)
+        source = Required(str, max_len=16)  # local | oidc | initial
+        fingerprint = Required(str, max_len=64)  # the user's definition when it logged in
+        csrf_hash = Required(str, max_len=64)
+        created_at = Required(datetime, precision=6)
+        seen_at = Required(datetime, precision=6)
+        address = Optional(str, max_len=100, nullable=True)
+
+    class LoginFailure(db.Entity):  # type: ignore[name-defined]
+        """Failed logins per key (`user:NAME` or `addr:IP`) in the current window, for throttling."""
+
+        _table_ = "kk_login_failures"
+        key = PrimaryKey(str, max_len=300)
+        count = Required(int, default=0)
+        window_start = Required(datetime, precision=6)
+
+    class RecoveryCode(db.Entity):  # type: ignore[name-defined]
+        """Single-use TOTP recovery codes, stored as SHA-256 hashes."""
+
+        _table_ = "kk_recovery_codes"
+        code_hash = PrimaryKey(str, max_len=64)
+        username = Required(str, max_len=200, index=True)
+        used_at = Optional(datetime, precision=6)
 
     class Uptime(db.Entity):  # type: ignore[name-defined]
         """Rollups of heartbeats per monitor and bucket; resolution m (minute), h (hour) or d (day)."""

@@ -31,6 +31,8 @@ class IncidentView:
     failure: str | None
     close_reason: str = ""
     opened_by: int | None = None  # the transition that opened it
+    acked_at: datetime | None = None
+    acked_by: str | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -48,6 +50,8 @@ class IncidentView:
             "lastReason": self.last_reason,
             "failure": self.failure,
             "closeReason": self.close_reason or None,
+            "acknowledgedAt": iso(self.acked_at),
+            "acknowledgedBy": self.acked_by,
         }
 
 
@@ -62,6 +66,8 @@ def _incident(r: Any) -> IncidentView:
         r.failure,
         r.close_reason or "",
         r.opened_by,
+        from_db(r.acked_at),
+        r.acked_by,
     )
 
 
@@ -104,6 +110,16 @@ class IncidentRepo:
         with db_session:
             cur = self.db.Incident.get(open_key=monitor_uid)
             return _incident(cur) if cur else None
+
+    def acknowledge(self, incident_id: int, by: str, now: datetime) -> IncidentView | None:
+        """Mark an open incident as seen by `by`: reminders stop. The first acknowledgement stays."""
+        with db_session:
+            row = self.db.Incident.get(id=incident_id)
+            if row is None:
+                return None
+            if row.acked_at is None and row.closed_at is None:
+                row.acked_at, row.acked_by = to_db(now), by
+            return _incident(row)
 
     def forget_monitor(self, monitor_uid: str, why: str, now: datetime) -> IncidentView | None:
         """A monitor deleted or paused: close its incident quietly and start its state afresh."""

@@ -78,10 +78,18 @@ def claims_and_incidents_in_the_check(db: Database, dialect: str) -> None:
     db.execute('CREATE INDEX "idx_kk_heartbeats__monitor_uid_id" ON "kk_heartbeats" ("monitor_uid", "id")')
 
 
+def incident_acknowledgement(db: Database, dialect: str) -> None:
+    """Version 3: an incident can be acknowledged (reminders stop); who did it is recorded."""
+    t = _types(dialect)
+    db.execute(f"ALTER TABLE kk_incidents ADD COLUMN acked_at {t['time']}")
+    db.execute("ALTER TABLE kk_incidents ADD COLUMN acked_by VARCHAR(200)")
+
+
 MIGRATIONS: list[Migration] = [
     (
         2,
         "incidents decided with the check; claims for transitions and deliveries",
         claims_and_incidents_in_the_check,
     ),
+    (3, "incidents can be acknowledged", incident_acknowledgement),
 ]

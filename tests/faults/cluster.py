@@ -23,6 +23,7 @@ from typing import Any
 import psycopg2
 import requests
 
+from tests.access import READER
 from tests.faults.ledger import Delivery, Incident
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,7 +99,7 @@ class Processes:
 def monitors(base_url: str) -> dict[str, dict[str, Any]]:
     """name -> the API's monitor (uid, state, lastCheckTime); {} while the web role cannot answer."""
     try:
-        r = requests.get(base_url + "api/v1/monitors", timeout=3)
+        r = requests.get(base_url + "api/v1/monitors", timeout=3, headers=READER)
         return {m["name"]: m for m in r.json()["items"]} if r.status_code == 200 else {}
     except (requests.RequestException, ValueError, KeyError):
         return {}

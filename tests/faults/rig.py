@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from tests.access import write_reader
 from tests.faults.ledger import Flip, Message
 from tests.targets import HttpTarget
 
@@ -198,6 +199,7 @@ class Rig:
         self.targets = Targets(names)
         self.receiver = Receiver()
         (folder / "alerting.yaml").write_text(ALERTING.format(url=self.receiver.url))
+        write_reader(folder)  # the API is read with a key (tests/access.py)
         for name in names:
             self.write_monitor(name)
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from falcon.testing import TestClient
@@ -18,12 +19,14 @@ from falcon.testing import TestClient
 from app.alerting.state import RetryPolicy, next_state
 from app.catalog import Catalog
 from app.controller.folder import records_from
+from app.http.access.middleware import AccessOptions
 from app.http.app import create_app
 from app.http.cache import RenderCache
 from app.http.public import PublicOptions
 from app.model import CheckResult, FailureClass, MonitorSnapshot
 from app.resources.loader import load_folder
 from app.store import Store
+from tests.access import MutableSecrets, client_as, grant_key
 
 MANIFESTS = """\
 apiVersion: kubekuma.io/v1alpha1
@@ -100,6 +103,9 @@ class Site:
     cache: RenderCache
     now: datetime
     uids: dict[str, str] = field(default_factory=dict)
+    app: Any = None
+    secrets: MutableSecrets = field(default_factory=MutableSecrets)
+    anonymous: TestClient | None = None  # the same app, without credentials
 
     def check(
         self, name: str, ok: bool, at: datetime, latency_ms: float | None = 20.0,
@@ -134,8 +140,18 @@ def make_site(store: Store, tmp_path: Path) -> Site:
     seed_folder(store, tmp_path / "manifests", text)
     catalog = Catalog(store)
     cache = RenderCache(ttl=0)  # every request builds, so tests see fresh data
-    app = create_app(store, catalog, public=PublicOptions(clock=lambda: now, cache=cache))
-    s = Site(store, catalog, TestClient(app), cache, now)
+    secrets = MutableSecrets()
+    app = create_app(
+        store,
+        catalog,
+        public=PublicOptions(clock=lambda: now, cache=cache),
+        access=AccessOptions(secrets=secrets),
+    )
+    # Tests not about access read and write as an admin with a real API key.
+    key = grant_key(store, secrets, "admin")
+    s = Site(
+        store, catalog, client_as(app, key), cache, now, app=app, secrets=secrets, anonymous=TestClient(app)
+    )
     s.uids = {m.name: m.uid for m in catalog.monitors()}
     return s
 

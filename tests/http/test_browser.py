@@ -16,11 +16,13 @@ import pytest
 import waitress
 
 from app.catalog import Catalog
+from app.http.access.middleware import AccessOptions
 from app.http.app import create_app
 from app.http.cache import RenderCache
 from app.http.public import PublicOptions
 from app.http.security import SERVER_LIMITS
 from app.store import Store
+from tests.access import MutableSecrets, bearer, grant_key
 from tests.http.conftest import seed_folder
 
 CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser")) if p), None)
@@ -75,15 +77,18 @@ spec:
 
 
 class Site:
-    def __init__(self, base: str, hits: list[str]) -> None:
-        self.base, self.hits = base, hits
+    def __init__(self, base: str, hits: list[str], key: str = "") -> None:
+        self.base, self.hits, self.key = base, hits, key
 
 
 @pytest.fixture
 def site(sqlite_url: str, tmp_path: Path) -> Iterator[Site]:
     store = Store(sqlite_url)
     seed_folder(store, tmp_path / "m", manifests())
-    app = create_app(store, Catalog(store), public=PublicOptions(cache=RenderCache(ttl=0)))
+    secrets = MutableSecrets()
+    app = create_app(store, Catalog(store), public=PublicOptions(cache=RenderCache(ttl=0)),
+                     access=AccessOptions(secrets=secrets))  # fmt: skip
+    key = grant_key(store, secrets, "viewer")  # the dashboard is for logged-in readers
     hits: list[str] = []
 
     def recording(environ, start_response):  # type: ignore[no-untyped-def]
@@ -93,7 +98,7 @@ def site(sqlite_url: str, tmp_path: Path) -> Iterator[Site]:
     server = waitress.create_server(recording, host="127.0.0.1", port=0, threads=4, **SERVER_LIMITS)
     threading.Thread(target=server.run, daemon=True).start()
     try:
-        yield Site(f"http://127.0.0.1:{server.effective_port}", hits)
+        yield Site(f"http://127.0.0.1:{server.effective_port}", hits, key)
     finally:
         server.close()
         store.close()
@@ -110,7 +115,7 @@ def _without_csp(route) -> None:  # type: ignore[no-untyped-def]
 def test_no_payload_runs_in_pages_or_badges(site: Site, csp: bool) -> None:
     from playwright.sync_api import sync_playwright
 
-    urls = ["/", "/status/shop", "/status/shop/feed.atom", "/api/v1/status/shop"]
+    urls = ["/", "/login", "/status/shop", "/status/shop/feed.atom", "/api/v1/status/shop"]
     for payload in PAYLOADS:
         for badge in ("status", "uptime", "latency", "cert"):
             urls.append(f"/badge/shop/web/{badge}.svg?label={quote(payload[:60])}")
@@ -118,7 +123,7 @@ def test_no_payload_runs_in_pages_or_badges(site: Site, csp: bool) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
-            page = browser.new_page()
+            page = browser.new_page(extra_http_headers=bearer(site.key))
             if not csp:
                 page.route("**/*", _without_csp)
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.config import load_settings
+from app.http.access.manifests import apikey_manifests
 from app.roles import Embedded
 from tests.integration.test_embedded import wait_for
 from tests.targets import http_target
@@ -35,16 +37,19 @@ spec:
 
 
 @pytest.fixture
-def running(tmp_path: Path) -> Iterator[tuple[Embedded, str]]:
+def running(tmp_path: Path) -> Iterator[tuple[Embedded, str, str]]:
     with http_target() as target:
         folder = tmp_path / "manifests"
         folder.mkdir()
         (folder / "all.yaml").write_text(MANIFESTS.format(url=target.url))
+        # A scraper's key, committed next to the monitors as `kubekuma apikey create` prints it.
+        docs, key = apikey_manifests("scraper", "viewer", ["metrics:read"])
+        (folder / "scraper.yaml").write_text("".join("---\n" + yaml.safe_dump(d) for d in docs))
         settings = load_settings(manifests=str(folder), listen="127.0.0.1:0", worker_threads=2,
                                  database_url=f"sqlite:///{tmp_path / 'kk.db'}")  # fmt: skip
         system = Embedded(settings).start()
         try:
-            yield system, system.url
+            yield system, system.url, key
         finally:
             system.stop()
 
@@ -57,8 +62,8 @@ def metric(text: str, sample: str, **labels: str) -> float:
     return float("nan")
 
 
-def test_page_badge_and_metrics_follow_real_checks(running: tuple[Embedded, str]) -> None:
-    _, url = running
+def test_page_badge_and_metrics_follow_real_checks(running: tuple[Embedded, str, str]) -> None:
+    _, url, key = running
     page = wait_for("the page to show web UP", lambda: (
         r.json() if (r := requests.get(url + "api/v1/status/shop", timeout=5)).status_code == 200
         and r.json()["groups"][0]["monitors"][0]["state"] == "UP" else None), timeout=20)  # fmt: skip
@@ -70,7 +75,7 @@ def test_page_badge_and_metrics_follow_real_checks(running: tuple[Embedded, str]
     assert svg.headers["Content-Type"] == "image/svg+xml" and "status: up" in svg.text
 
     def scraped() -> str | None:
-        text = requests.get(url + "metrics", timeout=5).text
+        text = requests.get(url + "metrics", timeout=5, headers={"Authorization": f"Bearer {key}"}).text
         return text if metric(text, "kubekuma_checks_run_total") >= 2 else None
 
     text = wait_for("worker counters in /metrics", scraped, timeout=15)

@@ -13,15 +13,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from falcon.testing import TestClient
 from pony.orm import db_session
 
 from app.catalog import Catalog
+from app.http.access.middleware import AccessOptions
 from app.http.app import create_app
 from app.http.cache import RenderCache
 from app.http.public import PublicOptions
 from app.store import Store
 from app.uptime import KEEP
+from tests.access import MutableSecrets, client_as, grant_key
 from tests.http.conftest import Site, seed_folder
 
 MONITORS = 50
@@ -48,11 +49,18 @@ def fleet(store: Store, tmp_path: Path) -> Iterator[Site]:
     now = datetime.now(UTC).replace(microsecond=0)
     seed_folder(store, tmp_path / "m", PAGE + "".join(MONITOR.format(i=i) for i in range(MONITORS)))
     catalog = Catalog(store)
+    secrets = MutableSecrets()
     site = Site(
         store,
         catalog,
-        TestClient(
-            create_app(store, catalog, public=PublicOptions(clock=lambda: now, cache=RenderCache(ttl=0))),
+        client_as(
+            create_app(
+                store,
+                catalog,
+                public=PublicOptions(clock=lambda: now, cache=RenderCache(ttl=0)),
+                access=AccessOptions(secrets=secrets),
+            ),
+            grant_key(store, secrets, "viewer"),
         ),
         RenderCache(ttl=0),
         now,

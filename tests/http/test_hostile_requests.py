@@ -16,6 +16,7 @@ from app.http.cache import RenderCache
 from app.http.public import PublicOptions
 from app.http.security import HEADERS, redact_path
 from app.store import Store
+from tests.access import client_as, grant_key
 from tests.http.conftest import MANIFESTS, Site, seed_folder
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -103,9 +104,12 @@ def test_resources_never_show_a_push_token_to_anonymous_readers(lite: Site) -> N
     status = with_push_token(dict(rec.status), "Monitor", {"type": "push"})
     lite.store.resources.set_status(rec.uid, status)
     token = status["pushToken"]
+    # Anonymous readers get nothing at all now (tests/http/access); viewers get no token.
+    viewer = client_as(lite.app, grant_key(lite.store, lite.secrets, "viewer", "reader"))
     for path in ("/api/v1/resources", "/api/v1/resources/monitors", "/api/v1/monitors", "/"):
-        r = lite.client.simulate_get(path)
+        r = viewer.simulate_get(path)
         assert r.status_code == 200 and token not in r.text, path
+        assert lite.anonymous is not None and lite.anonymous.simulate_get(path).status_code == 401
 
 
 def test_logs_never_hold_a_push_token() -> None:

@@ -7,16 +7,17 @@ from datetime import timedelta
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
-from falcon.testing import TestClient
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.catalog import Catalog
 from app.coord import LocalGuard
+from app.http.access.middleware import AccessOptions
 from app.http.app import create_app
 from app.http.metrics import PipelineSources, WorkerMetrics
 from app.http.public import PublicOptions
 from app.scheduler import MonitorScheduler
+from tests.access import client_as, grant_key
 from tests.http.conftest import Site
 
 
@@ -84,7 +85,9 @@ def test_pipeline_metrics_of_an_embedded_process(site: Site) -> None:
     for lateness in (0.01, 0.02, 0.5, 40.0):
         sched.stats.add(lateness)
     pipeline = PipelineSources(queue_depths=lambda: {"checks": 3, "alerts": 0}, scheduler=lambda: sched)
-    app = create_app(site.store, catalog, public=PublicOptions(registry=registry, pipeline=pipeline))
+    app = create_app(site.store, catalog, public=PublicOptions(registry=registry, pipeline=pipeline),
+                     access=AccessOptions(secrets=site.secrets))  # fmt: skip
+    scraper = grant_key(site.store, site.secrets, "viewer", "scraper", scopes=["metrics:read"])
     now = time.time()
     for planned in (now, now, now - 30, now):
         actor.send("uid", 1, planned)
@@ -95,7 +98,7 @@ def test_pipeline_metrics_of_an_embedded_process(site: Site) -> None:
         worker.join()
     finally:
         worker.stop()
-    m = samples(TestClient(app).simulate_get("/metrics").text)
+    m = samples(client_as(app, scraper).simulate_get("/metrics").text)
     assert m[("kubekuma_checks_run_total", ())] == 3.0
     assert m[("kubekuma_checks_failed_total", ())] == 1.0, "the actor raised once"
     assert m[("kubekuma_checks_late_total", ())] == 1.0

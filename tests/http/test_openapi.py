@@ -7,6 +7,7 @@ from typing import Any
 import falcon
 from falcon.testing import TestClient
 
+from app.http.access.middleware import AccessOptions
 from app.http.app import create_app
 from app.http.push import PushEndpoint
 from tests.http.conftest import Site
@@ -44,7 +45,7 @@ def full_app(site: Site) -> falcon.App:
         clock=lambda: site.now,
         in_maintenance=lambda entry, now: False,
     )
-    return create_app(site.store, site.catalog, push=push)
+    return create_app(site.store, site.catalog, push=push, access=AccessOptions(secrets=site.secrets))
 
 
 def test_every_route_is_documented_and_every_documented_route_exists(lite: Site) -> None:
@@ -75,4 +76,4 @@ def test_every_reference_resolves_and_path_parameters_match_the_template(lite: S
         for op in ops.values():
             declared = {p["name"] for p in op["parameters"] if p["in"] == "path"}
             assert declared == template_params, path
-            assert "200" in op["responses"], path
+            assert {"200", "201", "204", "302", "303"} & op["responses"].keys(), path

@@ -11,7 +11,9 @@ import falcon.testing
 import psycopg2
 import pytest
 
+from app.http.access.middleware import AccessOptions
 from app.http.app import create_app
+from tests.access import MutableSecrets, client_as, grant_key
 from tests.conftest import PG_ADMIN
 from tests.integration.test_alerting_pipeline import (
     MONITOR,
@@ -69,7 +71,9 @@ def _outages(harness: Harness, receiver: WebhookReceiver) -> falcon.testing.Test
         harness.check(name, ok=False)
     harness.check("checkout", ok=True)
     wait_for("six deliveries settled", lambda: [d.status for d in harness.deliveries()].count("sent") == 6)
-    return falcon.testing.TestClient(create_app(harness.store, harness.catalog))
+    secrets = MutableSecrets()
+    app = create_app(harness.store, harness.catalog, access=AccessOptions(secrets=secrets))
+    return client_as(app, grant_key(harness.store, secrets, "viewer", scopes=["incidents:read"]))
 
 
 def get(client: falcon.testing.TestClient, path: str, **params: Any) -> Any:

@@ -22,6 +22,7 @@ import requests
 from dramatiq.brokers.redis import RedisBroker
 
 from app.roles import Embedded
+from tests.access import READER
 from tests.conftest import REDIS_URL
 from tests.integration import test_embedded, test_processes
 from tests.integration.test_alerting_pipeline import WebhookReceiver
@@ -66,7 +67,7 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 def deliveries(base_url: str, **params: str) -> list[dict[str, Any]]:
     try:
-        r = requests.get(base_url + "api/v1/deliveries", params=params, timeout=3)
+        r = requests.get(base_url + "api/v1/deliveries", params=params, timeout=3, headers=READER)
     except requests.RequestException:
         return []
     return list(reversed(r.json()["items"])) if r.status_code == 200 else []
@@ -74,9 +75,12 @@ def deliveries(base_url: str, **params: str) -> list[dict[str, Any]]:
 
 def state(base_url: str, name: str = "web") -> str | None:
     try:
-        items = requests.get(base_url + "api/v1/monitors", timeout=3).json()["items"]
+        r = requests.get(base_url + "api/v1/monitors", timeout=3, headers=READER)
     except requests.RequestException:
         return None
+    if r.status_code != 200:  # e.g. 401 until the controller has loaded the reader's key
+        return None
+    items = r.json()["items"]
     return next((m["state"] for m in items if m["name"] == name), None)
 
 

@@ -81,6 +81,22 @@ def test_reminders_while_down_per_policy(harness: Harness, receiver: WebhookRece
     wait_for("the recoveries", lambda: receiver.events()[-2:] == ["up", "up"])
 
 
+def test_an_acknowledged_incident_gets_no_reminders(harness: Harness, receiver: WebhookReceiver) -> None:
+    harness.apply(
+        MONITOR.format(name="checkout"),
+        PROVIDER.format(name="chat", url=receiver.url),
+        policy(repeatInterval="1m"),
+    )
+    harness.check("checkout", ok=True)
+    harness.check("checkout", ok=False)
+    harness.offset = timedelta(seconds=65)
+    assert harness.jobs.send_reminders() == 1
+    inc = harness.store.incidents.list(open_only=True)[0]
+    harness.store.incidents.acknowledge(inc.id, "alice", harness.now())
+    harness.offset = timedelta(seconds=185)
+    assert harness.jobs.send_reminders() == 0, "acknowledged: reminders stop"
+
+
 def test_certificate_warning_once_per_threshold(harness: Harness, receiver: WebhookReceiver) -> None:
     harness.apply(
         MONITOR.format(name="checkout"),

@@ -10,6 +10,7 @@ import requests
 
 from app.config import load_settings
 from app.roles import Embedded
+from tests.access import READER, write_reader
 from tests.integration.test_embedded import monitors, wait_for
 from tests.resources.evil import write_evil
 from tests.targets import http_target
@@ -28,6 +29,7 @@ def folder(tmp_path: Path) -> Path:
 
 
 def start(tmp_path: Path, folder: Path) -> Embedded:
+    write_reader(folder)  # the test reads the API with a key, beside the evil manifests
     settings = load_settings(
         database_url=f"sqlite:///{tmp_path / 'kk.db'}",
         manifests=str(folder),
@@ -64,7 +66,7 @@ def test_run_starts_over_evil_manifests_and_runs_the_good_ones(tmp_path: Path, f
             assert valid["status"] == "False" and "KUBEKUMA_ALLOWED_ENV" in valid["message"]
             problems = "\n".join(sys_.controller.last_problems)  # type: ignore[union-attr]
             assert "bomb.yaml" in problems and "unknown kind 'Monitr'" in problems
-            assert requests.get(sys_.url, timeout=5).status_code == 200
+            assert requests.get(sys_.url, timeout=5, headers=READER).status_code == 200
         finally:
             sys_.stop()
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.access import READER, write_reader
 from tests.integration.test_embedded import wait_for
 from tests.targets import http_target
 
@@ -117,6 +118,7 @@ def test_a_full_session_shows_and_logs_no_secret_and_no_literal_credential(tmp_p
         (folder / "all.yaml").write_text(
             MANIFESTS.format(target=target.url, port=target.port, hook=hook.url, **values)
         )
+        write_reader(folder)  # the API is read with a key (tests/http/access/test_leaks.py covers logins)
         log = tmp_path / "kubekuma.log"
         env = {**os.environ, "KUBEKUMA_LOG_LEVEL": "DEBUG"}
         db = f"sqlite:///{tmp_path / 'kk.db'}"
@@ -136,12 +138,12 @@ def test_a_full_session_shows_and_logs_no_secret_and_no_literal_credential(tmp_p
             wait_for("the web role", up, timeout=30)
 
             def get(path: str, **kw: object) -> requests.Response:
-                r = requests.get(base + path.lstrip("/"), timeout=10, **kw)  # type: ignore[arg-type]
+                r = requests.get(base + path.lstrip("/"), timeout=10, headers=READER, **kw)  # type: ignore[arg-type]
                 seen.append(f"{path} {r.status_code} {dict(r.headers)} {r.text}")
                 return r
 
             def states() -> dict[str, str]:
-                return {m["name"]: m["state"] for m in get("/api/v1/monitors").json()["items"]}
+                return {m["name"]: m["state"] for m in get("/api/v1/monitors").json().get("items", [])}
 
             wait_for("checks ran", lambda: states().get("with-literals") == "DOWN", timeout=30)
             wait_for("the unreachable one failed", lambda: states().get("unreachable") == "DOWN", timeout=30)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.access import READER, write_reader
 from tests.conftest import REDIS_URL
 from tests.integration.test_embedded import MONITOR, wait_for
 from tests.targets import http_target
@@ -60,6 +61,7 @@ class Cluster:
 def cluster(tmp_path: Path, pg_url: str, redis_ns: str) -> Iterator[tuple[Cluster, Path, str]]:
     manifests = tmp_path / "manifests"
     manifests.mkdir()
+    write_reader(manifests)  # the tests read the API with a key, as a script would
     port = free_port()
     env = {
         **os.environ,
@@ -80,7 +82,7 @@ def cluster(tmp_path: Path, pg_url: str, redis_ns: str) -> Iterator[tuple[Cluste
 
 def api_monitors(url: str) -> dict[str, dict[str, Any]]:
     try:
-        body = requests.get(url + "api/v1/monitors", timeout=3).json()
+        body = requests.get(url + "api/v1/monitors", timeout=3, headers=READER).json()
     except requests.RequestException:
         return {}
     return {m["name"]: m for m in body.get("items", [])}

@@ -12,6 +12,7 @@ import requests
 
 from app.config import load_settings
 from app.roles import Embedded
+from tests.access import READER, write_reader
 from tests.integration.test_embedded import heartbeats, monitors, wait_for
 
 PUSH = """\
@@ -35,6 +36,7 @@ stringData: {token: s3cret-backup-token}
 def system(tmp_path: Path) -> Iterator[tuple[Embedded, Path]]:
     folder = tmp_path / "m"
     folder.mkdir()
+    write_reader(folder)
     settings = load_settings(
         database_url=f"sqlite:///{tmp_path / 'kk.db'}",
         manifests=str(folder),
@@ -115,7 +117,8 @@ def test_token_from_a_secret_and_the_rate_limit(system: tuple[Embedded, Path]) -
     url = sys_.url + "api/push/s3cret-backup-token"
     codes = [requests.get(url, timeout=5).status_code for _ in range(40)]
     assert codes[0] == 200 and 429 in codes  # a burst is cut off
-    assert "s3cret-backup-token" not in requests.get(sys_.url + "api/v1/monitors/shop/backup", timeout=5).text
+    detail = requests.get(sys_.url + "api/v1/monitors/shop/backup", timeout=5, headers=READER)
+    assert detail.status_code == 200 and "s3cret-backup-token" not in detail.text
 
 
 def test_down_when_no_push_arrives_in_interval_plus_grace(system: tuple[Embedded, Path]) -> None:

@@ -12,10 +12,12 @@ from prometheus_client import CollectorRegistry
 from app.catalog import Catalog
 from app.checkers.timing import HTTP_PHASES
 from app.coord import LocalGuard
+from app.http.access.middleware import AccessOptions
 from app.http.app import create_app
 from app.http.metrics import PipelineSources, WorkerMetrics
 from app.http.public import PublicOptions
 from app.scheduler import MonitorScheduler
+from tests.access import client_as, grant_key
 from tests.external import binary, free_port, process, serve_wsgi, wait_until
 from tests.http.conftest import Site
 
@@ -28,15 +30,16 @@ def full_metrics(site: Site) -> str:
     for lateness in (0.002, 0.03, 0.7, 3.0):
         sched.stats.add(lateness)
     pipeline = PipelineSources(queue_depths=lambda: {"checks": 2}, scheduler=lambda: sched)
-    from falcon.testing import TestClient
 
     registry = CollectorRegistry()
     WorkerMetrics(registry)  # worker counters and the HTTP phase histogram
     HTTP_PHASES.observe({"dnsMs": 1.0, "connectMs": 0.4, "tlsMs": 3.0, "firstByteMs": 12.0, "totalMs": 20.0})
-    app = create_app(site.store, site.catalog, public=PublicOptions(registry=registry, pipeline=pipeline))
+    app = create_app(site.store, site.catalog, public=PublicOptions(registry=registry, pipeline=pipeline),
+                     access=AccessOptions(secrets=site.secrets))  # fmt: skip
+    key = grant_key(site.store, site.secrets, "viewer", "scraper", scopes=["metrics:read"])
     site.check("checkout-api", True, site.now, cert={"expiresAt": "2030-01-01T00:00:00Z"})
     site.check("search", False, site.now)
-    return TestClient(app).simulate_get("/metrics").text
+    return client_as(app, key).simulate_get("/metrics").text
 
 
 def test_promtool_accepts_metrics(lite: Site, tmp_path: Path) -> None:
@@ -60,15 +63,21 @@ def test_prometheus_scrapes_monitor_states(lite: Site, tmp_path: Path) -> None:
     prometheus = binary("prometheus", "prometheus")
     lite.check("checkout-api", True, lite.now)
     lite.check("search", False, lite.now)
-    app = create_app(lite.store, Catalog(lite.store), public=PublicOptions())
+    app = create_app(lite.store, Catalog(lite.store), public=PublicOptions(),
+                     access=AccessOptions(secrets=lite.secrets))  # fmt: skip
+    # Prometheus scrapes with a read-only key, as docs/access.md tells operators to.
+    key = grant_key(
+        lite.store, lite.secrets, "viewer", "prometheus", scopes=["metrics:read", "dashboard:read"]
+    )
+    auth = f"    authorization: {{type: Bearer, credentials: '{key}'}}\n"
     with serve_wsgi(app) as base:
         target = base.removeprefix("http://")
         (tmp_path / "prometheus.yml").write_text(
             "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
             "scrape_configs:\n"
-            f"  - job_name: kubekuma\n    static_configs: [{{targets: ['{target}']}}]\n"
+            f"  - job_name: kubekuma\n    static_configs: [{{targets: ['{target}']}}]\n{auth}"
             # The blackbox exporter's usual relabelling, pointed at /probe.
-            "  - job_name: kubekuma-probe\n    metrics_path: /probe\n"
+            f"  - job_name: kubekuma-probe\n    metrics_path: /probe\n{auth}"
             "    static_configs: [{targets: ['shop/checkout-api', 'shop/search']}]\n"
             "    relabel_configs:\n"
             "      - {source_labels: [__address__], target_label: __param_target}\n"

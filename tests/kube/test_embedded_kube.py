@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 import requests
+import yaml
 
 from app.config import load_settings
 from app.roles import Embedded
+from tests.access import READER, READER_MANIFESTS
 from tests.kube.apiserver import ApiServer
 from tests.kube.conftest import monitor, wait_for
 from tests.targets import http_target
@@ -40,6 +42,10 @@ def system(apiserver: ApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         database_url=f"sqlite:///{tmp_path / 'kk.db'}", listen="127.0.0.1:0", worker_threads=2
     )
     sys_ = Embedded(settings).start()
+    # The tests read the API with a key, committed to the cluster as `kubekuma apikey create` prints it.
+    apikey, secret = yaml.safe_load_all(READER_MANIFESTS)
+    apiserver.api.create("secrets", "default", secret)
+    apiserver.api.create("apikeys", "default", apikey)
     try:
         yield sys_
     finally:
@@ -51,7 +57,7 @@ def k8s_status(apiserver: ApiServer, name: str) -> dict[str, Any]:
 
 
 def api_monitor(sys_: Embedded, name: str) -> dict[str, Any]:
-    items = requests.get(sys_.url + "api/v1/monitors", timeout=5).json()["items"]
+    items = requests.get(sys_.url + "api/v1/monitors", timeout=5, headers=READER).json()["items"]
     return next((m for m in items if m["name"] == name), {})
 
 

@@ -274,7 +274,7 @@ def test_a_version_1_database_is_upgraded_with_its_history(db_url: str) -> None:
 
     store = Store(db_url)
     try:
-        assert store.schema_version() == 2
+        assert store.schema_version() == 3  # and version 3 added the acknowledgement columns
         by_id = {t.id: t for t in store.transitions.list()}
         assert (by_id[1].status, by_id[1].event, by_id[1].incident_id) == ("handled", "down", 7)
         assert (by_id[2].status, by_id[2].event, by_id[2].incident_id) == ("handled", "up", 7)
@@ -290,7 +290,10 @@ def test_a_version_1_database_is_upgraded_with_its_history(db_url: str) -> None:
         assert store.deliveries.announced("p", 7)
         # the upgraded tables take new rows through the mapped entities
         play(store, "m3", [OK, FAIL])
-        assert store.incidents.open_for("m3") is not None
+        opened = store.incidents.open_for("m3")
+        assert opened is not None
+        acked = store.incidents.acknowledge(opened.id, "alice", NOW)
+        assert acked is not None and acked.acked_by == "alice"
     finally:
         store.close()
 
