@@ -17,12 +17,9 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from app.checkers.timing import (
-    TimedHTTPConnection,
-    TimedHTTPConnectionPool,
-    TimedHTTPSConnection,
-    TimedHTTPSConnectionPool,
-)
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from app.checkers.timing import TimedHTTPConnection, TimedHTTPSConnection
 
 _current = threading.local()
 
@@ -91,11 +88,11 @@ class _TrackedHTTPSConnection(_Tracked, TimedHTTPSConnection):
     pass
 
 
-class _TrackedHTTPPool(TimedHTTPConnectionPool):
+class _TrackedHTTPPool(HTTPConnectionPool):
     ConnectionCls = _TrackedHTTPConnection
 
 
-class _TrackedHTTPSPool(TimedHTTPSConnectionPool):
+class _TrackedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _TrackedHTTPSConnection  # type: ignore[assignment]
 
 

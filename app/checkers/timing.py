@@ -2,11 +2,11 @@
 
 urllib3 resolves and connects in one call, so the connection classes here do those steps
 themselves (as urllib3 does, same exceptions) to time each one, and keep the figures on
-the connection. A pooled connection reused by a later check carries no new setup time;
-the check then reports `reusedConnection` instead. Every observed breakdown also goes into
+the connection (app/checkers/sockets.py puts them in the pools a check's adapter uses). A
+pooled connection reused by a later check carries no new setup time; the check then
+reports `reusedConnection` instead. Every observed breakdown also goes into
 `HTTP_PHASES`, a per-process histogram that /metrics exports as
-`kubekuma_http_phase_seconds{phase}` in the processes that run checks.
-"""
+`kubekuma_http_phase_seconds{phase}` in the processes that run checks."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ import time
 from typing import Any
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util.connection import allowed_gai_family
 from urllib3.util.timeout import _DEFAULT_TIMEOUT
@@ -105,24 +104,6 @@ class TimedHTTPSConnection(TimedHTTPConnection, HTTPSConnection):
         if self.kk_timing is not None:
             setup = self.kk_timing["dnsMs"] + self.kk_timing["connectMs"]
             self.kk_timing["tlsMs"] = max(0.0, round(_ms(start, time.perf_counter()) - setup, 2))
-
-
-class TimedHTTPConnectionPool(HTTPConnectionPool):
-    ConnectionCls = TimedHTTPConnection
-
-
-class TimedHTTPSConnectionPool(HTTPSConnectionPool):
-    ConnectionCls = TimedHTTPSConnection  # type: ignore[assignment]
-
-
-POOL_CLASSES = {"http": TimedHTTPConnectionPool, "https": TimedHTTPSConnectionPool}
-
-
-def install(adapter: Any) -> None:
-    """Make a requests adapter's new pools use the timed connections (idempotent, cheap)."""
-    manager = getattr(adapter, "poolmanager", None)
-    if manager is not None and manager.pool_classes_by_scheme is not POOL_CLASSES:
-        manager.pool_classes_by_scheme = POOL_CLASSES
 
 
 def setup_of(raw: Any) -> dict[str, float] | None:
