@@ -415,15 +415,20 @@ def test_up_is_not_announced_when_its_down_was_not(harness: Harness, receiver: W
     assert row.last_error == "no DOWN notice of this incident reached this provider"
 
 
-def test_maintenance_window_mutes_and_shows_maintenance(harness: Harness, receiver: WebhookReceiver) -> None:
+def running_window() -> str:
+    """A MaintenanceWindow over the payments team that started a minute ago and lasts an hour."""
     start = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0).isoformat()
-    window = f"""\
+    return f"""\
 apiVersion: kubekuma.io/v1alpha1
 kind: MaintenanceWindow
 metadata: {{name: upgrade, namespace: shop}}
 spec: {{start: "{start}", duration: 1h, monitorSelector: {{matchLabels: {{team: payments}}}}}}
 ---
 """
+
+
+def test_maintenance_window_mutes_and_shows_maintenance(harness: Harness, receiver: WebhookReceiver) -> None:
+    window = running_window()
     harness.apply(
         MONITOR.format(name="checkout"),
         MONITOR.format(name="cart").replace("payments", "web"),
@@ -511,14 +516,7 @@ def test_the_recovery_after_maintenance_is_announced_to_those_told_of_the_outage
     harness.check("checkout", ok=True)
     harness.check("checkout", ok=False)
     wait_for("the DOWN", lambda: receiver.events() == ["down"])
-    start = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0).isoformat()
-    window = f"""\
-apiVersion: kubekuma.io/v1alpha1
-kind: MaintenanceWindow
-metadata: {{name: upgrade, namespace: shop}}
-spec: {{start: "{start}", duration: 1h, monitorSelector: {{matchLabels: {{team: payments}}}}}}
----
-"""
+    window = running_window()
     harness.apply(
         MONITOR.format(name="checkout"), PROVIDER.format(name="chat", url=receiver.url), policy(), window
     )
