@@ -29,7 +29,6 @@ from app.model import DeliveryStatus
 from app.notifiers import NotifierError, dispatch
 from app.resources.kinds import NotificationProviderSpec
 from app.store import DeliveryView
-from app.store.timeutil import iso
 
 log = logging.getLogger(__name__)
 
@@ -58,20 +57,20 @@ class Sender:
             if not repo.retake(row.id, rt.clock(), LEASE_S, rt.liveness.alive):
                 return None  # in flight on a live worker
             row = repo.get(row.id)
-            assert row is not None
-        if row.status == DeliveryStatus.PENDING:
-            why = self.stale(row)
-            if why:
-                repo.supersede(row.id, why)
-                return DeliveryStatus.SUPERSEDED
-            wait = self._wait_for_earlier(row)
-            if wait is not None:  # keep the order a person reads: not before what came first
-                repo.wait_until(row.id, rt.clock() + timedelta(milliseconds=wait))
-                self.deliver.send_with_options(args=(row.id, facts), delay=wait)
-                return "waiting"
-            if self._unannounced(row):
-                repo.mark_suppressed(row.id, "no DOWN notice of this incident reached this provider")
-                return DeliveryStatus.SUPPRESSED
+            if row is None or row.status != DeliveryStatus.PENDING:
+                return None  # another worker retook it first
+        why = self.stale(row)
+        if why:
+            repo.supersede(row.id, why)
+            return DeliveryStatus.SUPERSEDED
+        wait = self._wait_for_earlier(row)
+        if wait is not None:  # keep the order a person reads: not before what came first
+            repo.wait_until(row.id, rt.clock() + timedelta(milliseconds=wait))
+            self.deliver.send_with_options(args=(row.id, facts), delay=wait)
+            return "waiting"
+        if self._unannounced(row):
+            repo.mark_suppressed(row.id, "no DOWN notice of this incident reached this provider")
+            return DeliveryStatus.SUPPRESSED
         claimed = repo.claim(row.id, rt.identity, rt.clock())
         if claimed is None:
             return None  # final, or claimed by another worker a moment ago
@@ -87,7 +86,7 @@ class Sender:
         ctx = dispatch.context(provider, rt.secrets, rt.session())
         monitor = rt.catalog.monitor(claimed.monitor_uid) if claimed.monitor_uid else None
         msg = dispatch.message_from(claimed, facts, monitor)
-        rt.store.deliveries.going_out(claimed.id, token)
+        repo.going_out(claimed.id, token)
         try:
             dispatch.send(provider, msg, ctx)
         except Exception as exc:
@@ -110,10 +109,10 @@ class Sender:
         if row.event not in ("down", "reminder") or row.incident_id is None:
             return ""
         incident = self.rt.store.incidents.get(row.incident_id)
-        if incident is None or incident.closed_at is None:
+        ending = incident.ending() if incident is not None else ""
+        if not ending:
             return ""
-        why = incident.close_reason or f"it recovered at {iso(incident.closed_at)}"
-        return f"incident {incident.id} was over ({why}) before this {row.event} notice could go out"
+        return f"incident {row.incident_id} was over ({ending}) before this {row.event} notice could go out"
 
     def _unannounced(self, row: DeliveryView) -> bool:
         """An UP or reminder for an outage this provider never heard of."""

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from app.actors.runtime import Runtime
 from app.model import TransitionStatus
 from app.store import IncidentView, TransitionView
-from app.store.timeutil import iso
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +33,8 @@ class Busy(Exception):
 
 def superseded(t: TransitionView, incident: IncidentView | None) -> str:
     """Why a transition's news is stale by the time it is handled, or ''."""
-    if t.event == "down" and incident is not None and incident.closed_at is not None:
-        why = incident.close_reason or f"recovered at {iso(incident.closed_at)}"
-        return f"incident {incident.id} was already over ({why}) when its DOWN was handled"
-    return ""
+    ending = incident.ending() if incident is not None and t.event == "down" else ""
+    return f"incident {t.incident_id} was already over ({ending}) when its DOWN was handled" if ending else ""
 
 
 def handle_transition(rt: Runtime, transition_id: int, hooks: list[TransitionHook]) -> int:

@@ -38,6 +38,12 @@ class IncidentView:
     def duration_s(self) -> float | None:
         return (self.closed_at - self.opened_at).total_seconds() if self.closed_at else None
 
+    def ending(self) -> str:
+        """How it ended, for the notes of news that came too late; '' while it is open."""
+        if self.closed_at is None:
+            return ""
+        return self.close_reason or f"it recovered at {iso(self.closed_at)}"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
