@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pony.orm import db_session
 
 from app.store.access import AuditRepo, AuditView, RecoveryCodeRepo, SessionRepo, SessionView, ThrottleRepo
-from app.store.checks import CheckRepo, HeartbeatView, Recorded, StateView
+from app.store.checks import CheckRepo, CheckToRecord, HeartbeatView, Recorded, StateView
 from app.store.db import Migration, StoreError, open_database, schema_version
 from app.store.deliveries import DeliveryRepo, DeliveryView
 from app.store.incidents import IncidentRepo, IncidentView
@@ -57,6 +57,7 @@ class Store:
 
 __all__ = [
     "AuditView",
+    "CheckToRecord",
     "Claim",
     "DeliveryView",
     "HeartbeatView",

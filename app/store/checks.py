@@ -7,7 +7,7 @@ incident it opened or closed, and the alert path only announces what the check d
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,16 @@ class Recorded:
     decision: Decision
     heartbeat_id: int
     transition_id: int | None
+
+
+@dataclass(slots=True)
+class CheckToRecord:
+    """One finished check of a batch: what `record_many` writes."""
+
+    uid: str
+    result: CheckResult
+    decide: Callable[[MonitorSnapshot | None], Decision]
+    now: datetime
 
 
 @dataclass(slots=True)
@@ -124,6 +134,12 @@ class CheckRepo:
         """Load the state, let `decide` (pure) pick the next one, and write everything at once."""
         with db_session:
             return self.record_in_session(uid, result, decide, now)
+
+    def record_many(self, items: Sequence[CheckToRecord]) -> list[Recorded | None]:
+        """A batch of checks in one transaction; one answer per item, in the order given
+        (None for a monitor deleted while it was checked)."""
+        with db_session:
+            return [self.record_in_session(i.uid, i.result, i.decide, i.now) for i in items]
 
     def record_in_session(
         self,
