@@ -216,7 +216,9 @@ def initial_admin(parts: Parts, writer: ResourceWriter | None) -> tuple[User, st
     return initial.admin_user(password), where, created
 
 
-def serve_web(parts: Parts, actors: Actors, threads: int = 8) -> Any:
+def serve_web(parts: Parts, actors: Actors, threads: int = 16) -> Any:
+    # 16: a push waits for its group commit (app.http.group_commit) without using the CPU, and the
+    # threads that wait are the ones that fill the next batch.
     rt = actors.runtime
     writer = manifest_writer(parts)
     try:
