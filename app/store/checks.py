@@ -16,7 +16,7 @@ from typing import Any
 from pony.orm import Database, db_session, desc, select
 
 from app.model import CheckResult, Decision, MonitorSnapshot
-from app.store.rawsql import read_time
+from app.store.rawsql import read_time, select_in
 from app.store.recording import CheckToRecord, Recorded, record_batch
 from app.store.timeutil import from_db, iso, to_db
 
@@ -74,9 +74,7 @@ def state_view(r: Any) -> StateView:
     )
 
 
-STATE_CHUNK = 500
 _STATE_VIEW = "uid, state, since, last_check_at, latency_ms, reason, failure, details, checks"
-_STATE_MARKS = ", ".join(f"$u{i}" for i in range(STATE_CHUNK))
 
 
 def _state_row(r: Any) -> StateView:
@@ -148,18 +146,12 @@ class CheckRepo:
     def states(self, uids: list[str] | None = None) -> dict[str, StateView]:
         """Plain rows, not entities: the push deadline job reads every push monitor's state each
         second, and building entities was most of a push-heavy process's CPU."""
+        sql = f"SELECT {_STATE_VIEW} FROM kk_monitor_state"
         with db_session:
             if uids is None:
-                rows = self.db.select(f"SELECT {_STATE_VIEW} FROM kk_monitor_state")
+                rows = self.db.select(sql)
             else:
-                rows = []
-                wanted = list(uids)
-                for k in range(0, len(wanted), STATE_CHUNK):
-                    part = wanted[k : k + STATE_CHUNK]
-                    # Always STATE_CHUNK names (the last repeated): one statement text, parsed once by Pony.
-                    params = {f"u{i}": part[min(i, len(part) - 1)] for i in range(STATE_CHUNK)}
-                    rows += self.db.select(f"SELECT {_STATE_VIEW} FROM kk_monitor_state WHERE uid IN "
-                                           f"({_STATE_MARKS})", params)  # fmt: skip
+                rows = select_in(self.db, sql + " WHERE uid IN", list(uids))
         return {r[0]: _state_row(r) for r in rows}
 
     def uptime(self, uid: str, since: datetime, resolution: str = "h") -> dict[str, float | None]:

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from pony.orm import Database, db_session, select
+from pony.orm import Database, db_session
 
 from app.model import CheckResult, Decision, MonitorSnapshot
 from app.store.checks import CheckRepo
-from app.store.rawsql import Raw, chunks
+from app.store.rawsql import Raw, chunks, select_in
 from app.store.recording import CheckToRecord, Recorded, record_batch
 from app.store.timeutil import from_db, to_db
 
@@ -112,8 +112,8 @@ class PushRepo:
         deadline check first saw it."""
         keys = [f"push-last:{u}" for u in uids] + [f"push-seen:{u}" for u in uids]
         out: dict[str, datetime] = {}
-        with db_session:
-            rows = select((m.key, m.value) for m in self.db.Meta if m.key in keys)[:]
+        with db_session:  # plain rows: the deadline job asks for every push monitor each second
+            rows = select_in(self.db, "SELECT key, value FROM kk_meta WHERE key IN", keys)
         seen: dict[str, datetime] = {}
         for key, value in rows:
             kind, uid = key.split(":", 1)

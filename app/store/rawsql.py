@@ -37,6 +37,23 @@ def chunks(rows: Sequence[T], width: int) -> Iterator[Sequence[T]]:
         yield rows[start : start + step]
 
 
+IN_CHUNK = 500
+_IN_MARKS = ", ".join(f"$k{i}" for i in range(IN_CHUNK))
+
+
+def select_in(db: Database, sql: str, values: Sequence[Any]) -> list[Any]:
+    """`db.select(sql)` for each slice of `values`, where `sql` ends in `IN` and the list is appended.
+
+    Reads stay in Pony's raw SQL (no write transaction, unlike `Raw`); every statement names
+    IN_CHUNK parameters, the last value repeated, so Pony parses one statement text once."""
+    rows: list[Any] = []
+    for start in range(0, len(values), IN_CHUNK):
+        part = values[start : start + IN_CHUNK]
+        params = {f"k{i}": part[min(i, len(part) - 1)] for i in range(IN_CHUNK)}
+        rows += db.select(f"{sql} ({_IN_MARKS})", params)
+    return rows
+
+
 def read_time(value: Any) -> datetime | None:
     """A datetime column read raw: SQLite gives Pony's text, PostgreSQL a datetime; aware UTC out."""
     if value is None:

@@ -370,3 +370,16 @@ def _catch(fn: Callable[[], Any]) -> Any:
         return fn()
     except Exception as exc:
         return exc
+
+
+def test_states_of_more_monitors_than_one_statement_names(store: Store) -> None:
+    uids = [f"s{k:04d}" for k in range(1201)]
+    store.checks.record_many([item(u, OK if k % 3 else FAIL, at(k)) for k, u in enumerate(uids)])
+
+    some = store.checks.states([*uids[:1001], "unknown"])
+    everything = store.checks.states()
+
+    assert sorted(some) == uids[:1001]
+    assert len(everything) == 1201
+    assert (everything["s0003"].state, everything["s0004"].state) == ("DOWN", "UP")
+    assert everything["s1200"].last_check_at == at(1200) and everything["s1200"].details is None
