@@ -100,7 +100,9 @@ def record_batch(db: Database, dialect: str, items: Sequence[CheckToRecord]) -> 
 
 
 def rounds(uids: Sequence[str]) -> list[list[int]]:
-    """Indexes of the batch in rounds of distinct monitors: a monitor's k-th check goes in round k."""
+    """Indexes of the batch in rounds of distinct monitors: a monitor's k-th check goes in round k.
+
+    Every monitor of a later round is in the first, so only the first round takes new locks."""
     seen: dict[str, int] = {}
     out: list[list[int]] = []
     for i, uid in enumerate(uids):
