@@ -185,13 +185,14 @@ class Housekeeping:
     def settle_flapping(self) -> int:
         """Flapping ends between transitions (the checks calm down), so it is re-evaluated here."""
         n = 0
-        for rec in self.rt.store.resources.list(kind="Monitor"):
-            if not (rec.status.get("flapping") or {}).get("active"):
+        # Only monitors whose status ever mentioned flapping are read: not every Monitor each minute.
+        for uid, status in self.rt.store.resources.statuses_mentioning("Monitor", "flapping").items():
+            if not (status.get("flapping") or {}).get("active"):
                 continue
-            entry = self.rt.catalog.monitor(rec.uid)
+            entry = self.rt.catalog.monitor(uid)
             if entry is None:
                 continue
-            beats = self.rt.store.checks.heartbeats(rec.uid, flap.HISTORY)
+            beats = self.rt.store.checks.heartbeats(uid, flap.HISTORY)
             reason = beats[0].reason if beats else ""
             if not self.alerts.announcer.update_flapping(
                 entry, [h.state for h in beats], self.rt.clock(), reason

@@ -27,6 +27,7 @@ from app.catalog import Catalog
 from app.coord import InflightGuard, LocalGuard, RedisGuard, RedisLiveness
 from app.resources.loader import SecretStore
 from app.store import ResourceRecord, Store
+from tests.faults.services import PostgresCluster
 from tests.targets import HttpTarget
 
 # What a loaded 2-core machine may add to a bound we assert: scheduling, not waiting.
@@ -304,3 +305,37 @@ def test_a_batch_on_redis_guards_records_and_hands_every_mark_back(
     assert states == {f"uid-{n}": "UP" for n in names}
     assert all(w.free(n) for n in names)
     assert w.guard.orphans() == []
+
+
+def test_a_database_outage_holds_the_batch_and_keeps_its_guards(
+    redis_client: redis.Redis, redis_ns: str, target: HttpTarget
+) -> None:
+    """PostgreSQL goes away before the batch records: the worker keeps its marks alive while it
+    retries, and records every check once the database is back."""
+    cluster = PostgresCluster()
+    cluster.init()
+    liveness = RedisLiveness(redis_client, f"{redis_ns}:")
+    w = make_world(cluster.url, RedisGuard(redis_client, f"{redis_ns}:inflight:", liveness))
+    liveness.beat(w.rt.identity)
+    try:
+        names = ["a", "b", "c"]
+        w.add(*(monitor(n, target.url + f"/{n}") for n in names))
+        items = w.due(*names)
+        cluster.stop_fast()
+        done: dict[str, dict[str, str]] = {}
+        running = threading.Thread(target=lambda: done.setdefault("states", w.run(items)), daemon=True)
+        running.start()
+        time.sleep(2.0)
+        ttls = [int(redis_client.pttl(f"{redis_ns}:inflight:uid-{n}")) for n in names]
+        assert running.is_alive(), "the batch waits for the database, it does not drop its checks"
+        assert min(ttls) > guard_ttl(2.0) * 1000, f"marks not extended while waiting: {ttls} ms"
+        cluster.start()
+        running.join(60)
+
+        assert done.get("states") == {f"uid-{n}": "UP" for n in names}
+        assert [w.beats(n) for n in names] == [1, 1, 1]
+        assert all(w.free(n) for n in names)
+    finally:
+        w.rt.pool.shutdown()
+        w.store.close()
+        cluster.remove()
