@@ -41,6 +41,7 @@ PROBE_EVERY_S = 600.0
 class Housekeeping:
     def __init__(self, actors: Actors, alerts: AlertActors) -> None:
         self.actors, self.alerts, self.rt = actors, alerts, actors.runtime
+        self._push: tuple[int, list[Any]] | None = None  # (catalog revision, its push monitors)
 
     def jobs(self) -> list[Job]:
         return [
@@ -105,7 +106,7 @@ class Housekeeping:
         """Push monitors whose deadline passed while they were UP (or new): check them now, not at
         their next interval."""
         rt = self.rt
-        push = [m for m in rt.catalog.monitors() if m.spec.type == MonitorType.PUSH and m.spec.enabled]
+        push = self._push_monitors()
         if not push:
             return 0
         now = rt.clock()
@@ -124,6 +125,16 @@ class Housekeeping:
             if (now - since).total_seconds() > allowed and self._check_now(m.uid):
                 n += 1
         return n
+
+    def _push_monitors(self) -> list[Any]:
+        """The enabled push monitors, picked out once per catalog revision, not every second."""
+        catalog = self.rt.catalog
+        catalog.refresh()
+        if self._push is None or self._push[0] != catalog.revision:
+            revision = catalog.revision
+            found = [m for m in catalog.monitors() if m.spec.type == MonitorType.PUSH and m.spec.enabled]
+            self._push = (revision, found)
+        return self._push[1]
 
     def forget_gone(self) -> int:
         """Incidents of monitors deleted or paused close quietly; their state starts afresh."""
