@@ -128,11 +128,13 @@ def check_batch(
     outcomes = rt.pool.run_all([(check_job(rt, d.entry), d.timeout) for d in due], gave_up(rt, due))
     batch: list[CheckToRecord] = []
     recorded_due: list[Due] = []
-    for d, (result, now) in zip(due, outcomes, strict=True):
-        if result.details.get("noop"):  # a push monitor whose deadline has not passed
+    for d, outcome in zip(due, outcomes, strict=True):
+        # Not run (the pool was busy too long), or a push monitor whose deadline has not passed.
+        if outcome is None or outcome[0].details.get("noop"):
             if d.token is not None:
                 release.append((d.uid, d.token))
             continue
+        result, now = outcome
         spec = d.entry.spec
         policy = RetryPolicy(retries=spec.retries, upside_down=spec.upsideDown)
         decide = decider(result, policy, rt.in_maintenance(d.entry, now), now)

@@ -10,6 +10,10 @@ A batch waits for its checks, but not for a stuck one: a check that has been run
 longer than its own timeout plus `STRAGGLER_S` (a resolver or a client library that
 ignores the deadline) is answered as a timeout and left to finish on its own; its late
 result is dropped. So a slow target delays the rest of its batch by its timeout at most.
+And a batch does not wait for a thread forever: when the pool is so busy (many targets
+timing out at once) that a check has not started `START_WITHIN_S` after its batch did, it
+is not run at all, never reported as a failure it did not have; its mark is released and
+its next slot checks it, and the batch stays within its guards' TTL and its time limit.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ T = TypeVar("T")
 DEFAULT_SIZE = 32
 STRAGGLER_S = 1.0  # past its own timeout, how long a batch still waits for a check
 POLL_S = 0.5  # how often a batch looks again while some of its checks wait for a free thread
+# A check that found no free thread this long after its batch started is not run: its guard's
+# TTL (timeout + 10 s) and the message's time limit count from the batch's start.
+START_WITHIN_S = 5.0
 
 
 class CheckPool:
@@ -48,31 +55,44 @@ class CheckPool:
         self,
         jobs: Sequence[tuple[Callable[[], T], float]],
         gave_up: Callable[[int, float], T],
-    ) -> list[T]:
-        """Run each `(fn, timeout)`; a job still running `timeout + STRAGGLER_S` after it started
-        is answered by `gave_up(index, seconds it ran)`. Jobs must not raise (run_check never does)."""
+        start_within: float = START_WITHIN_S,
+    ) -> list[T | None]:
+        """Run each `(fn, timeout)`; answers in order. A job still running `timeout + STRAGGLER_S`
+        after it started is answered by `gave_up(index, seconds it ran)`; a job that found no free
+        thread within `start_within` is not run at all (None). Jobs must not raise."""
         if len(jobs) == 1:  # nothing to overlap: skip the hand-off to another thread
             return [jobs[0][0]()]
         pool = self._pool()
+        lock = threading.Lock()
         started: list[float | None] = [None] * len(jobs)
+        dropped = [False] * len(jobs)
 
-        def job(i: int, fn: Callable[[], T]) -> T:
-            started[i] = time.monotonic()
+        def job(i: int, fn: Callable[[], T]) -> T | None:
+            with lock:
+                if dropped[i]:
+                    return None
+                started[i] = time.monotonic()
             return fn()
 
+        start_by = time.monotonic() + start_within
         futures = {pool.submit(job, i, fn): i for i, (fn, _) in enumerate(jobs)}
-        out: dict[int, T] = {}
+        out: dict[int, T | None] = {}
         pending = set(futures)
         while pending:
             now = time.monotonic()
-            wait_s = POLL_S if any(started[futures[f]] is None for f in pending) else None
+            wait_s: float | None = None
             for f in list(pending):
                 i = futures[f]
-                began = started[i]
-                if began is None:
+                with lock:
+                    if started[i] is None and now >= start_by:
+                        dropped[i] = True
+                    began = started[i]
+                if dropped[i]:
+                    pending.discard(f)
+                    out[i] = None
                     continue
-                cut = began + jobs[i][1] + STRAGGLER_S
-                if cut <= now and not f.done():
+                cut = start_by if began is None else began + jobs[i][1] + STRAGGLER_S
+                if began is not None and cut <= now and not f.done():
                     pending.discard(f)
                     out[i] = gave_up(i, now - began)
                     log.warning("a check ran %.1fs past its timeout; its batch went on without it", now - cut)
@@ -80,9 +100,14 @@ class CheckPool:
                     wait_s = cut - now if wait_s is None else min(wait_s, cut - now)
             if not pending:
                 break
-            done, pending = cf.wait(pending, timeout=max(0.0, wait_s) if wait_s is not None else POLL_S)
+            timeout = min(POLL_S, max(0.0, wait_s)) if wait_s is not None else POLL_S
+            done, pending = cf.wait(pending, timeout=timeout, return_when=cf.ALL_COMPLETED)
             for f in done:
                 out[futures[f]] = f.result()
+        skipped = sum(1 for i in range(len(jobs)) if dropped[i])
+        if skipped:
+            log.warning("the check pool was busy: %d check(s) of a batch not run; their next slot runs them",
+                        skipped)  # fmt: skip
         return [out[i] for i in range(len(jobs))]
 
     def shutdown(self) -> None:
