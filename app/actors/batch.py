@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from app.actors.checks import guard_ttl, with_db_retry
+from app.actors.pool import START_WITHIN_S
 from app.actors.runtime import Runtime
 from app.alerting.state import RetryPolicy, next_state
 from app.catalog import MonitorEntry
@@ -48,15 +49,20 @@ class Due:
         return self.entry.spec.timeout
 
 
+def batch_ttl(entries: Sequence[MonitorEntry | None]) -> float:
+    """Every mark of a batch lives as long as its slowest check may take: a quick check's result
+    is recorded with the others, and its mark must not lapse before (its next slot would then
+    check it again and the older result could land after the newer one)."""
+    longest = max((e.spec.timeout for e in entries if e is not None), default=10.0)
+    return guard_ttl(longest) + START_WITHIN_S
+
+
 def claim(rt: Runtime, items: Sequence[Sequence[Any]]) -> tuple[list[Due], list[tuple[str, str]]]:
     """Re-arm every item's guard in one call: the items still ours and enabled, and the marks to
     release (ours, but the monitor is gone or paused). Items whose token is stale are dropped."""
     entries = [rt.catalog.monitor(str(item[0])) for item in items]
-    marks = [
-        (str(item[0]), str(item[3]), guard_ttl(entry.spec.timeout if entry else 10.0))
-        for item, entry in zip(items, entries, strict=True)
-        if item[3] is not None
-    ]
+    ttl = batch_ttl(entries)
+    marks = [(str(item[0]), str(item[3]), ttl) for item in items if item[3] is not None]
     armed = iter(rt.guard.rearm_many(marks, rt.identity)) if marks else iter(())
     due: list[Due] = []
     release: list[tuple[str, str]] = []
@@ -141,10 +147,10 @@ def check_batch(
         batch.append(CheckToRecord(d.uid, result, decide, now))
         recorded_due.append(d)
     held = [(d.uid, d.token) for d in recorded_due if d.token is not None]
-    longest = max((d.timeout for d in recorded_due), default=0.0)
+    ttl = batch_ttl([d.entry for d in recorded_due]) + KEEPALIVE_EXTRA_S
 
     def keepalive() -> None:
-        rt.guard.extend_many(held, guard_ttl(longest) + KEEPALIVE_EXTRA_S)
+        rt.guard.extend_many(held, ttl)
 
     answers: list[Recorded | None] | None = []
     if batch:

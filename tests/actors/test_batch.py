@@ -21,7 +21,7 @@ import redis
 from app.actors import BatchItem
 from app.actors.batch import check_batch
 from app.actors.checks import guard_ttl
-from app.actors.pool import STRAGGLER_S, CheckPool
+from app.actors.pool import START_WITHIN_S, STRAGGLER_S, CheckPool
 from app.actors.runtime import Runtime
 from app.catalog import Catalog
 from app.coord import InflightGuard, LocalGuard, RedisGuard, RedisLiveness
@@ -331,7 +331,8 @@ def test_a_database_outage_holds_the_batch_and_keeps_its_guards(
         time.sleep(2.0)
         ttls = [int(redis_client.pttl(f"{redis_ns}:inflight:uid-{n}")) for n in names]
         assert running.is_alive(), "the batch waits for the database, it does not drop its checks"
-        assert min(ttls) > guard_ttl(2.0) * 1000, f"marks not extended while waiting: {ttls} ms"
+        armed_ms = (guard_ttl(2.0) + START_WITHIN_S) * 1000  # what the batch re-armed them with
+        assert min(ttls) > armed_ms, f"marks not extended while waiting: {ttls} ms"
         cluster.start()
         running.join(60)
 
@@ -354,3 +355,26 @@ def test_a_check_that_finds_no_free_thread_in_time_is_not_run_rather_than_failed
     finally:
         pool.shutdown()
     assert out == ["slow", None]
+
+
+def test_a_quick_checks_mark_lives_until_its_batch_records_it(
+    redis_world: World, redis_client: redis.Redis, redis_ns: str
+) -> None:
+    """Its result waits for the batch's slowest check: its mark must not lapse meanwhile, or its
+    next slot could check it again and the older result land after the newer one."""
+    w = redis_world
+    slow = SlowTarget(delay=2.0)
+    try:
+        w.add(
+            monitor("quick", slow.url + "/quick", timeout="1s"),
+            monitor("slow", slow.url + "/slow", timeout="8s"),
+        )
+        running = threading.Thread(target=w.run, args=(w.due("quick", "slow"),), daemon=True)
+        running.start()
+        time.sleep(1.0)
+        ttl_ms = int(redis_client.pttl(f"{redis_ns}:inflight:uid-quick"))
+        running.join(10)
+    finally:
+        slow.stop()
+    assert ttl_ms > guard_ttl(8.0) * 1000 - 2000, f"the quick check's mark lives {ttl_ms} ms"
+    assert w.beats("quick") == 1 and w.beats("slow") == 1
