@@ -37,8 +37,9 @@ SLACK_S = 1.5
 class SlowTarget:
     """An HTTP server whose /slow answers after `delay` seconds, and / at once."""
 
-    def __init__(self, delay: float) -> None:
+    def __init__(self, delay: float, on_hit: Any = None) -> None:
         outer = self
+        self.on_hit = on_hit
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -46,6 +47,8 @@ class SlowTarget:
             def do_GET(self) -> None:
                 if self.path.startswith("/slow"):
                     time.sleep(outer.delay)
+                if outer.on_hit is not None:
+                    outer.on_hit(self.path)
                 try:
                     self.send_response(200)
                     self.send_header("Content-Length", "2")
@@ -258,6 +261,24 @@ def test_a_monitor_deleted_before_its_batch_ran_records_nothing(world: World, ta
     assert states == {"uid-kept": "UP"}
     assert world.beats("gone") == 0 and world.state("gone") is None
     assert world.free("gone"), "its mark is released, not left to expire"
+
+
+def test_a_monitor_deleted_while_its_batch_checked_it_records_nothing(world: World) -> None:
+    """Deleted mid-check: recording its result would bring it back as a new monitor."""
+
+    def delete_on_hit(path: str) -> None:
+        if path == "/doomed":
+            world.store.resources.sync([r for r in world.records if r.name != "doomed"])
+
+    target = SlowTarget(delay=0.0, on_hit=delete_on_hit)
+    try:
+        world.add(monitor("doomed", target.url + "/doomed"), monitor("kept", target.url + "/kept"))
+        states = world.run(world.due("doomed", "kept"))
+    finally:
+        target.stop()
+    assert states == {"uid-kept": "UP"}
+    assert world.beats("doomed") == 0 and world.state("doomed") is None
+    assert world.free("doomed") and world.free("kept")
 
 
 def test_a_failing_check_with_retries_stays_pending_and_schedules_its_retry(world: World) -> None:
