@@ -331,6 +331,7 @@ def test_a_batch_on_redis_guards_records_and_hands_every_mark_back(
     assert w.guard.orphans() == []
 
 
+@pytest.mark.slow  # its own PostgreSQL, stopped and started again
 def test_a_database_outage_holds_the_batch_and_keeps_its_guards(
     redis_client: redis.Redis, redis_ns: str, target: HttpTarget
 ) -> None:
