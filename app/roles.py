@@ -33,6 +33,7 @@ from app.actors.broker import (
 )
 from app.actors.checks import guard_ttl
 from app.actors.periodic import periodic_jobs
+from app.actors.pool import CheckPool
 from app.actors.runtime import default_identity
 from app.catalog import Catalog
 from app.config import Settings
@@ -123,6 +124,9 @@ def build_actors(parts: Parts) -> Actors:
         identity=parts.identity,
         kube=parts.kube.api if parts.kube is not None else None,
         liveness=parts.liveness,
+        # One pool per process runs every batch's checks: Dramatiq's check threads only hand it
+        # batches and wait, so checks in flight stay at worker_threads + check_pool_threads.
+        pool=CheckPool(parts.settings.check_pool_threads),
     )
     alerts = register_alert_actors(parts.broker, rt)
     rt.in_maintenance = alerts.in_maintenance
@@ -376,5 +380,6 @@ class Embedded:
             self.kube_controller.stop()
         for w in self.workers:
             w.stop(timeout=5000)
+        self.actors.runtime.pool.shutdown()
         self.parts.broker.close()
         self.parts.store.close()

@@ -50,6 +50,19 @@ class InflightGuard(Protocol):
         """Monitors whose running check belongs to a worker that died."""
         ...
 
+    # -- a batch's marks, each as its single-mark counterpart, in one call (one Redis round trip) --
+    def rearm_many(self, marks: list[tuple[str, str, float]], holder: str) -> list[bool]:
+        """`rearm` for each (uid, token, ttl_s); one answer per mark, in order."""
+        ...
+
+    def extend_many(self, marks: list[tuple[str, str]], ttl_s: float) -> None:
+        """`extend` for each (uid, token)."""
+        ...
+
+    def release_many(self, marks: list[tuple[str, str]]) -> None:
+        """`release` for each (uid, token)."""
+        ...
+
 
 class LocalGuard:
     """One process: marks in a dict. Every holder is this process, so none is ever dead."""
@@ -106,6 +119,18 @@ class LocalGuard:
 
     def orphans(self) -> list[str]:
         return []
+
+    # -- a batch's marks ------------------------------------------------------------------------
+    def rearm_many(self, marks: list[tuple[str, str, float]], holder: str) -> list[bool]:
+        return [self.rearm(uid, token, ttl_s, holder) for uid, token, ttl_s in marks]
+
+    def extend_many(self, marks: list[tuple[str, str]], ttl_s: float) -> None:
+        for uid, token in marks:
+            self.extend(uid, token, ttl_s)
+
+    def release_many(self, marks: list[tuple[str, str]]) -> None:
+        for uid, token in marks:
+            self.release(uid, token)
 
 
 # KEYS[1] mark; ARGV token, ttl ms, alive-key prefix. A mark "token|holder" whose holder is
@@ -205,3 +230,31 @@ class RedisGuard:
             self._r.delete(key)
             self._live.forget(holder)
         return out
+
+    # -- a batch's marks: the single-mark scripts, pipelined (one round trip, each mark atomic) ----
+    def rearm_many(self, marks: list[tuple[str, str, float]], holder: str) -> list[bool]:
+        if not marks:
+            return []
+        pipe = self._r.pipeline(transaction=False)
+        held = self._held + holder
+        for uid, token, ttl_s in marks:
+            args: list[str | int] = [token, max(1, int(ttl_s * 1000)), holder, uid, self._alive_prefix]
+            self._rearm(keys=[self._prefix + uid, held], args=args, client=pipe)
+        return [bool(ok) for ok in pipe.execute()]
+
+    def extend_many(self, marks: list[tuple[str, str]], ttl_s: float) -> None:
+        if not marks:
+            return
+        pipe = self._r.pipeline(transaction=False)
+        ttl = max(1, int(ttl_s * 1000))
+        for uid, token in marks:
+            self._extend(keys=[self._prefix + uid], args=[token, ttl], client=pipe)
+        pipe.execute()
+
+    def release_many(self, marks: list[tuple[str, str]]) -> None:
+        if not marks:
+            return
+        pipe = self._r.pipeline(transaction=False)
+        for uid, token in marks:
+            self._release(keys=[self._prefix + uid], args=[token, self._held, uid], client=pipe)
+        pipe.execute()

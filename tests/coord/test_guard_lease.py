@@ -117,6 +117,27 @@ def test_the_mark_lives_from_the_workers_start(guard: InflightGuard) -> None:
     assert guard.acquire("m1", ttl_s=30)
 
 
+def test_a_batchs_marks_are_rearmed_extended_and_released_together(guard: InflightGuard) -> None:
+    """The *_many calls answer as their single-mark counterparts would, mark by mark."""
+    beat(guard, "worker-a")
+    t1, t2 = guard.acquire("m1", 30), guard.acquire("m2", 30)
+    stale = guard.acquire("m3", 0.05)
+    assert t1 and t2 and stale
+    time.sleep(0.1)
+    newer = guard.acquire("m3", 30)
+    assert newer
+
+    armed = guard.rearm_many([("m1", t1, 30), ("m3", stale, 30), ("m2", t2, 30)], "worker-a")
+
+    assert armed == [True, False, True]  # the stale token loses; the others are the batch's
+    guard.extend_many([("m1", t1), ("m2", t2), ("m3", stale)], 60)
+    assert guard.acquire("m1", 30) is None and guard.acquire("m2", 30) is None
+    guard.release_many([("m1", t1), ("m2", t2), ("m3", stale)])
+    assert guard.acquire("m1", 30) and guard.acquire("m2", 30)
+    assert guard.acquire("m3", 30) is None, "a stale token releases nothing"
+    assert guard.rearm_many([], "worker-a") == []
+
+
 def test_local_guard_expires_by_itself() -> None:
     clock = FakeClock()
     guard = LocalGuard(clock)
