@@ -82,8 +82,8 @@ def test_a_slots_due_monitors_travel_in_capped_messages(site: Site) -> None:
     monitors = [monitor(f"m{i}") for i in range(230)] + [monitor(f"slow{i}", timeout="30s") for i in range(5)]
     site.store.resources.sync(monitors)
     sched = site.scheduler(batch_max=100)
-    sched.sync()
     synced = time.time()
+    sched.sync()
 
     # One tick a whole interval later: every monitor is due exactly once.
     enqueued = sched.run_slot(synced + INTERVAL + 1)

@@ -1,0 +1,62 @@
+"""Equal read-only values share one object: what keeps 100k cached monitors in a few hundred MB.
+
+A parsed MonitorSpec is a tree of pydantic models, lists and strings, and most of it is
+the same from one monitor to the next: the default `HttpTls`, `acceptedStatusCodes`, an
+empty header list, the set of fields given, the Valid/Reconciled/Ready conditions of the
+cached status. `Interner.share` walks a value and puts the first equal value it has seen
+in place of each part, so 100k monitors hold one `HttpTls()` and a few condition dicts
+rather than 100k of each (see docs/performance.md for the bytes per monitor).
+
+The shared values are read-only by contract: the catalog hands out specs and statuses to
+read, never to change (nothing in `app/` assigns to them). An `Interner` lives for one
+catalog build and is then dropped, so a value no monitor uses any more is freed with it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+_setattr = object.__setattr__
+
+
+class Interner:
+    def __init__(self) -> None:
+        self._pool: dict[Any, Any] = {}
+
+    def share(self, value: Any) -> Any:
+        """`value`, or an equal one seen before. A model's parts are shared likewise (in place)."""
+        if isinstance(value, BaseModel):
+            return self._model(value)
+        if isinstance(value, (dict, list)):
+            return self._json(value)
+        if type(value) is str:  # not a str enum, which equals its plain value
+            return self._pool.setdefault(value, value)
+        return value
+
+    def _json(self, value: dict[str, Any] | list[Any]) -> Any:
+        """Plain JSON values (statuses, labels), keyed by their JSON text: one C call, not a walk."""
+        try:
+            key = (type(value), json.dumps(value, separators=(",", ":")))
+        except (TypeError, ValueError):
+            return value  # not plain JSON (models inside): left as it is
+        return self._pool.setdefault(key, value)
+
+    def _model(self, model: BaseModel) -> BaseModel:
+        given = model.__pydantic_fields_set__
+        if model.__pydantic_extra__ or model.__pydantic_private__:
+            return model
+        key = (type(model), frozenset(given), model.model_dump_json(round_trip=True))
+        seen = self._pool.get(key)
+        if seen is not None:
+            return seen  # type: ignore[no-any-return]
+        # First of its kind: keep it, with its own parts shared (a unique HttpSpec's default HttpTls).
+        _setattr(model, "__pydantic_fields_set__", self._pool.setdefault(key[1], given))
+        fields = model.__dict__
+        for name, v in fields.items():
+            if v is not None and not isinstance(v, (bool, int, float)):
+                fields[name] = self.share(v)  # same keys, so replacing values while iterating is safe
+        self._pool[key] = model
+        return model
