@@ -14,12 +14,18 @@ catalog build and is then dropped, so a value no monitor uses any more is freed 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 from pydantic import BaseModel
 
 _setattr = object.__setattr__
+
+
+def _digest(text: str | bytes) -> bytes:
+    """A value's JSON text, short: the pool holds a key per distinct value for the whole build."""
+    return hashlib.blake2b(text.encode() if isinstance(text, str) else text, digest_size=16).digest()
 
 
 class Interner:
@@ -39,21 +45,21 @@ class Interner:
     def _json(self, value: dict[str, Any] | list[Any]) -> Any:
         """Plain JSON values (statuses, labels), keyed by their JSON text: one C call, not a walk."""
         try:
-            key = (type(value), json.dumps(value, separators=(",", ":")))
+            key = (type(value), _digest(json.dumps(value, separators=(",", ":"))))
         except (TypeError, ValueError):
             return value  # not plain JSON (models inside): left as it is
         return self._pool.setdefault(key, value)
 
     def _model(self, model: BaseModel) -> BaseModel:
-        given = model.__pydantic_fields_set__
         if model.__pydantic_extra__ or model.__pydantic_private__:
             return model
-        key = (type(model), frozenset(given), model.model_dump_json(round_trip=True))
+        given = self._pool.setdefault(frozenset(model.__pydantic_fields_set__), model.__pydantic_fields_set__)
+        key = (type(model), id(given), _digest(model.model_dump_json(round_trip=True)))
         seen = self._pool.get(key)
         if seen is not None:
             return seen  # type: ignore[no-any-return]
         # First of its kind: keep it, with its own parts shared (a unique HttpSpec's default HttpTls).
-        _setattr(model, "__pydantic_fields_set__", self._pool.setdefault(key[1], given))
+        _setattr(model, "__pydantic_fields_set__", given)
         fields = model.__dict__
         for name, v in fields.items():
             if v is not None and not isinstance(v, (bool, int, float)):
