@@ -4,9 +4,10 @@ For each size (10k, 50k, 100k monitors, one interval each) a fresh child process
 the real Catalog over N Monitor records served the way the store serves them (made
 afresh on every read, each with the status the controller writes and a label), a real
 Redis broker in a namespace of its own with the actors registered, and a RedisGuard with
-worker liveness; then it times the first `sync()` (as a standby), then
-lets it take the lease and lead for one full interval. Every monitor comes due once in that window, so the window holds N checks,
-in one `check_batch` message per chunk of a slot.
+worker liveness. It times the first `sync()` (as a standby, like the scaled-out role),
+then takes the lease and leads for one full interval: every monitor comes due once in
+that window, so the window holds N checks, in one `check_batch` message per chunk of a
+slot.
 
 Reported per size: enqueue drift (send time minus planned time, from
 `MonitorScheduler.stats.samples`) p50/p99/max, checks enqueued and messages sent, and
