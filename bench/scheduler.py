@@ -332,6 +332,12 @@ def main(quick: bool = False) -> dict[str, Any]:
             f"   target RSS < {TARGET_RSS_KB:g} KB per monitor: {rss:.2f} KB ->"
             f" {'meets' if rss < TARGET_RSS_KB else 'MISSES'}"
         )
+    if len(results) >= 2:
+        # What each further 1,000 monitors cost, with the fixed part (threads, buffers) taken out.
+        lo, hi = results[0], results[-1]
+        total = [r["rss_kb_per_monitor"] * r["monitors"] / 1024 for r in (lo, hi)]
+        slope = (total[1] - total[0]) * 1024 / (hi["monitors"] - lo["monitors"])
+        say(f"   RSS per further monitor, {lo['monitors']} -> {hi['monitors']}: {slope:.2f} KB")
     out = {
         "interval_s": interval,
         "quick": quick,
