@@ -14,6 +14,7 @@ catalog build and is then dropped, so a value no monitor uses any more is freed 
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 _setattr = object.__setattr__
+_PLAIN = (bool, int, float)
 
 
 def _digest(text: str | bytes) -> bytes:
@@ -51,18 +53,23 @@ class Interner:
         return self._pool.setdefault(key, value)
 
     def _model(self, model: BaseModel) -> BaseModel:
+        """Its parts shared first, then the model itself, keyed by what its fields hold: the shared
+        part's identity, or a plain value with its type (1.5 s and 2 s stay apart, True and 1 too;
+        the JSON form would not do, as it rounds durations)."""
         if model.__pydantic_extra__ or model.__pydantic_private__:
             return model
         given = self._pool.setdefault(frozenset(model.__pydantic_fields_set__), model.__pydantic_fields_set__)
-        key = (type(model), id(given), _digest(model.model_dump_json(round_trip=True)))
-        seen = self._pool.get(key)
-        if seen is not None:
-            return seen  # type: ignore[no-any-return]
-        # First of its kind: keep it, with its own parts shared (a unique HttpSpec's default HttpTls).
-        _setattr(model, "__pydantic_fields_set__", given)
         fields = model.__dict__
+        parts: list[Any] = [id(given)]
         for name, v in fields.items():
-            if v is not None and not isinstance(v, (bool, int, float)):
-                fields[name] = self.share(v)  # same keys, so replacing values while iterating is safe
-        self._pool[key] = model
-        return model
+            if v is None:
+                parts.append(None)
+            elif type(v) in _PLAIN:
+                parts.append((type(v).__name__, v))  # repr keeps floats exact
+            elif isinstance(v, enum.Enum):
+                parts.append(id(v))
+            else:
+                fields[name] = v = self.share(v)  # same keys, so replacing values while iterating is safe
+                parts.append(id(v))
+        _setattr(model, "__pydantic_fields_set__", given)
+        return self._pool.setdefault((type(model), _digest(repr(parts))), model)  # type: ignore[no-any-return]

@@ -41,3 +41,12 @@ def test_equal_statuses_and_labels_are_one_object() -> None:
     assert a is b and a == status
     assert c is not a and c == {"observedGeneration": 2, "conditions": []}
     assert shared.share({}) is shared.share({}) and shared.share(None) is None
+
+
+def test_values_that_print_alike_stay_apart() -> None:
+    """Durations print rounded ("2s" for 1.5 s): sharing must compare the values, not their text."""
+    shared = Interner()
+    a = shared.share(MonitorSpec.model_validate({**http("http://a.example/"), "timeout": "1500ms"}))
+    b = shared.share(MonitorSpec.model_validate({**http("http://a.example/"), "timeout": "2s"}))
+
+    assert a is not b and (a.timeout, b.timeout) == (1.5, 2.0)
