@@ -1,7 +1,8 @@
 """'Never two checks of one monitor at once, and never a second one queued behind the first.'
 
 The scheduler acquires the guard before it enqueues and gets a token; the message carries
-it. The worker re-arms the mark with that token when it starts the check (the TTL then
+it (a slot's worth of marks at once with `acquire_many`: one round trip, the same rule per
+mark). The worker re-arms the mark with that token when it starts the check (the TTL then
 counts from the start, not from the enqueue, and the mark names the worker holding it),
 extends it while it retries or waits for the database, and releases it when done. Only
 the token's owner may extend or release: a message that waited past its mark's TTL finds
