@@ -88,6 +88,10 @@ class Settings(BaseSettings):
         description="threads per worker process that run the checks of batches (one pool, shared by "
         "every batch the process handles)",
     )
+    scheduler_slot_ms: int = Field(
+        200, ge=50, le=1000, description="the scheduler enqueues the monitors due in each slot this long"
+    )
+    scheduler_batch_max: int = Field(150, ge=1, le=1000, description="most checks in one check_batch message")
     instance_id: str | None = Field(None, description="identity in leases; default host:pid")
     namespace: str = Field("default", description="namespace for manifests that name none")
     allowed_env: str = Field(

@@ -169,14 +169,16 @@ def start_workers(parts: Parts, threads: int, stop: threading.Event | None = Non
 
 
 def start_scheduler(parts: Parts, actors: Actors, elected: bool) -> tuple[MonitorScheduler, Elector | None]:
+    # One check_batch message per slot's chunk of due monitors (the periodic jobs still send single checks).
     sched = MonitorScheduler(
         parts.catalog,
-        enqueue=lambda uid, gen, planned, timeout, token: actors.enqueue_check(
-            uid, gen, planned, timeout, token=token
-        ),
+        enqueue=None,
         guard=parts.guard,
         guard_ttl=guard_ttl,
         periodic=actors.periodic,
+        enqueue_batch=actors.enqueue_batch,
+        slot_s=parts.settings.scheduler_slot_ms / 1000,
+        batch_max=parts.settings.scheduler_batch_max,
     )
     parts.scheduler = sched
     if not elected:
