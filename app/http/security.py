@@ -51,9 +51,13 @@ def redact_path(path: str) -> str:
 
 
 class SecurityHeaders:
+    """Stamps HEADERS on every response; a route that set one of them itself keeps its own
+    (a status page widens `img-src` by exactly its logo's origin)."""
+
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, ok: bool) -> None:
         for name, value in HEADERS.items():
-            resp.set_header(name, value)
+            if resp.get_header(name) is None:
+                resp.set_header(name, value)
 
 
 class BodyLimit:

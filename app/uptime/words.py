@@ -26,7 +26,7 @@ def duration_text(seconds: float) -> str:
     left = max(int(seconds), 0)
     if left == 0:
         return "0 s"
-    parts = []
+    parts: list[tuple[int, str]] = []
     for size, unit in _UNITS:
         n, left = divmod(left, size)
         if n or parts:
@@ -53,7 +53,8 @@ def _and(items: list[str]) -> str:
 
 
 def recurrence_text(rule_text: str, start: datetime, timezone: str) -> str:
-    """'FREQ=WEEKLY;BYDAY=SU' from a 02:00 start in Europe/Berlin -> 'weekly on Sunday at 02:00 Europe/Berlin'."""
+    """A rule in words: 'FREQ=WEEKLY;BYDAY=SU' from 02:00 in Europe/Berlin reads
+    'weekly on Sunday at 02:00 Europe/Berlin'; a shape without words is quoted as written."""
     rule = build_rule(rule_text, start, timezone)
     original = part(rule, "original_rule")
     freq, n = part(rule, "freq"), part(rule, "interval")
@@ -62,10 +63,7 @@ def recurrence_text(rule_text: str, start: datetime, timezone: str) -> str:
     said = {WEEKLY: {"byweekday"}, MONTHLY: {"bymonthday"}}.get(freq, set())
     if set(original) - said or any(w.n for w in weekdays) or freq == YEARLY:
         return f"repeats ({rule_text})"
-    if n == 1:
-        head = _ONCE.get(freq) or f"every {_EVERY[freq]}"
-    else:
-        head = f"every {n} {_EVERY[freq]}s"
+    head = (_ONCE.get(freq) or f"every {_EVERY[freq]}") if n == 1 else f"every {n} {_EVERY[freq]}s"
     if freq == WEEKLY:
         days = sorted(w.weekday for w in weekdays) or [local.weekday()]
         head += " on " + _and([_WEEKDAYS[d] for d in days])

@@ -24,4 +24,7 @@ def test_text_on_an_accent_always_passes_aa(accent: str, text: str) -> None:
 
 
 def test_every_grey_gets_a_readable_text() -> None:
-    assert min(contrast(f"#{v:02x}{v:02x}{v:02x}", text_on(f"#{v:02x}{v:02x}{v:02x}")) for v in range(256)) >= 4.5
+    assert (
+        min(contrast(f"#{v:02x}{v:02x}{v:02x}", text_on(f"#{v:02x}{v:02x}{v:02x}")) for v in range(256))
+        >= 4.5
+    )
