@@ -150,6 +150,12 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Kube
 <p><button type="submit">Log in</button></p></form>{oidc}</body></html>"""
 
 
+LOGIN_CSP = (
+    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
 class LoginPage:
     def __init__(self, access: Access) -> None:
         self.access = access
@@ -164,4 +170,6 @@ class LoginPage:
         if directory.oidc_configured:
             oidc = '<p><a href="/api/v1/auth/oidc/login">Log in with single sign-on</a></p>'
         resp.content_type = falcon.MEDIA_HTML
+        # The default policy's `form-action 'none'` would stop the browser from sending the form.
+        resp.set_header("Content-Security-Policy", LOGIN_CSP)
         resp.text = PAGE.format(note=note, oidc=oidc)

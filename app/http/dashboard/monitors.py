@@ -1,0 +1,164 @@
+"""The monitor list (`/monitors`): search, filter, sort and a 24 h status strip per row.
+
+Everything is a GET parameter, so a filtered list is a URL to share and works without
+script: `q` (in namespace, name, description and target), `namespace`, `label` (a
+Kubernetes label selector, `team=payments,tier!=low`), `type`, `state`, `sort` (name,
+state, latency, uptime; `-` first for descending) and `page`. Strips are read for the
+shown page only, in one query; sorting by uptime reads the 24 h sums of every matching
+monitor, also in one query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import falcon
+
+from app.http.dashboard import Deps, render
+from app.http.dashboard.charts import Point, points, strip
+from app.http.dashboard.rows import ORDER, STATES, Row, all_rows
+from app.http.errors import bad_request, int_param
+from app.http.selectors import SelectorError, parse_selector
+from app.resources.monitor import MonitorType
+from app.store import Store
+from app.uptime import Span, Totals
+from app.uptime.windows import HOUR, floor
+
+PER_PAGE = 100
+SORTS = ("name", "state", "latency", "uptime")
+MAX_TEXT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    q: str = ""
+    namespace: str = ""
+    label: str = ""
+    type: str = ""
+    state: str = ""
+    sort: str = "state"
+    page: int = 1
+
+    def url(self, **change: Any) -> str:
+        """This list's URL with some parameters changed (defaults left out)."""
+        values = {**self.params(), **{k: str(v) for k, v in change.items()}}
+        kept = {k: v for k, v in values.items() if v and not (k == "page" and v == "1")
+                and not (k == "sort" and v == "state")}  # fmt: skip
+        return "/monitors" + ("?" + urlencode(kept) if kept else "")
+
+    def params(self) -> dict[str, str]:
+        return {"q": self.q, "namespace": self.namespace, "label": self.label, "type": self.type,
+                "state": self.state, "sort": self.sort, "page": str(self.page)}  # fmt: skip
+
+
+def _text(req: falcon.Request, name: str) -> str:
+    raw = (req.get_param(name) or "").strip()
+    if len(raw) > MAX_TEXT or any(ord(c) < 32 for c in raw):
+        raise bad_request(name, f"at most {MAX_TEXT} characters, no control characters")
+    return raw
+
+
+def parse_query(req: falcon.Request) -> Query:
+    state = _text(req, "state").upper()
+    if state and state not in STATES:
+        raise bad_request("state", f"must be one of {', '.join(s.lower() for s in STATES)}")
+    type_ = _text(req, "type")
+    if type_ and type_ not in {t.value for t in MonitorType}:
+        raise bad_request("type", f"must be one of {', '.join(t.value for t in MonitorType)}")
+    sort = _text(req, "sort") or "state"
+    if sort.lstrip("-") not in SORTS:
+        raise bad_request("sort", f"must be one of {', '.join(SORTS)} (prefix - for descending)")
+    page = int_param(req, "page", 1, 1, 100_000) or 1
+    return Query(_text(req, "q"), _text(req, "namespace"), _text(req, "label"), type_, state, sort, page)
+
+
+def matches(r: Row, q: Query, selected: Any) -> bool:
+    m = r.m
+    if q.namespace and m.namespace != q.namespace:
+        return False
+    if q.type and m.spec.type.value != q.type:
+        return False
+    if q.state and r.state != q.state:
+        return False
+    if q.q:
+        needle = q.q.lower()
+        hay = f"{m.namespace}/{m.name} {m.spec.description or ''} {m.spec.target()}".lower()
+        if needle not in hay:
+            return False
+    return bool(selected(m.labels))
+
+
+def sort_rows(rows: list[Row], sort: str, uptime: dict[str, float | None]) -> list[Row]:
+    """Name order breaks every tie; rows without a value (no latency, no checks) go last either way."""
+    by_name = sorted(rows, key=lambda r: (r.m.namespace, r.m.name))
+    field, desc = sort.lstrip("-"), sort.startswith("-")
+    if field == "name":
+        return by_name[::-1] if desc else by_name
+    if field == "state":
+        return sorted(by_name, key=lambda r: ORDER[r.state], reverse=desc)
+    value = {r.m.uid: r.latency_ms for r in rows} if field == "latency" else uptime
+    known = [r for r in by_name if value.get(r.m.uid) is not None]
+    unknown = [r for r in by_name if value.get(r.m.uid) is None]
+    known.sort(key=lambda r: value[r.m.uid] or 0.0, reverse=desc)
+    return known + unknown
+
+
+def day_strips(store: Store, uids: list[str], now: datetime) -> dict[str, list[Point]]:
+    """24 hourly points per monitor, the current hour last, from one read of the hour rollups."""
+    end = floor(now, "h") + HOUR
+    start = end - timedelta(hours=24)
+    buckets = store.series.buckets(uids, "h", start, end)
+    return {uid: points(buckets.get(uid, {}), start, end, HOUR, 1) for uid in uids}
+
+
+def uptimes(store: Store, uids: list[str], now: datetime) -> dict[str, float | None]:
+    """24 h uptime of every monitor in `uids`, summed in the database (hour buckets)."""
+    end = floor(now, "h") + HOUR
+    sums = store.rollups.windows(uids, {"24h": [Span("h", end - timedelta(hours=24), end)]})["24h"]
+    return {uid: Totals(*sums[uid]).ratio if uid in sums else None for uid in uids}
+
+
+def _ratio(pts: list[Point]) -> float | None:
+    up, down = sum(p.counts.up for p in pts), sum(p.counts.down for p in pts)
+    return up / (up + down) if up + down else None
+
+
+class MonitorsPage:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        q = parse_query(req)
+        error = ""
+        try:
+            selected = parse_selector(q.label)
+        except SelectorError as exc:
+            error, selected = f"label: {exc}", (lambda labels: False)
+            resp.status = falcon.HTTP_400
+        now = self.deps.clock()
+        store = self.deps.store
+        monitors = self.deps.catalog.monitors()
+        rows = [r for r in all_rows(store, monitors) if matches(r, q, selected)]
+        by_uptime = q.sort.lstrip("-") == "uptime"
+        uptime = uptimes(store, [r.m.uid for r in rows], now) if by_uptime else {}
+        rows = sort_rows(rows, q.sort, uptime)
+        pages = max((len(rows) + PER_PAGE - 1) // PER_PAGE, 1)
+        shown = rows[(q.page - 1) * PER_PAGE : q.page * PER_PAGE]
+        strips = day_strips(store, [r.m.uid for r in shown], now)
+        items = []
+        for r in shown:
+            pts = strips[r.m.uid]
+            ratio = uptime.get(r.m.uid) if by_uptime else _ratio(pts)
+            label = f"{r.m.key}: status per hour over the last 24 hours"
+            items.append({"row": r, "uptime": ratio, "strip": strip(pts, label)})
+        render(req, resp, "dashboard/monitors.html", active="monitors", q=q, items=items, total=len(rows),
+               all_count=len(monitors), pages=pages, error=error, states=STATES, sorts=SORTS,
+               types=sorted(t.value for t in MonitorType),
+               namespaces=sorted({m.namespace for m in monitors}))  # fmt: skip
+
+
+def register(app: falcon.App, deps: Deps) -> None:
+    app.add_route("/monitors", MonitorsPage(deps))
