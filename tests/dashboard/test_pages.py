@@ -180,3 +180,20 @@ def test_viewer_sees_no_mutation_controls_on_these_pages(
     assert "403" in page.content() or "Forbidden" in page.content()
     page.goto(kuma.url + "/silences")
     check_both_themes(page, "silences-viewer")
+
+
+def test_login_page_is_readable_and_says_what_went_wrong(browser: Any, kuma: Kuma) -> None:
+    context = browser.new_context(bypass_csp=True)  # bypass only so axe can be injected
+    page = context.new_page()
+    try:
+        page.goto(kuma.url + "/login")
+        check_both_themes(page, "login")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", "not the password")
+        page.click("button[type=submit]")
+        page.get_by_role("alert").wait_for()
+        assert "Wrong username, password or code." in page.get_by_role("alert").inner_text()
+        assert page.locator("input[name=username]").input_value() == "admin"
+        screenshot(page, "login-failed")
+    finally:
+        context.close()
