@@ -16,12 +16,19 @@ pytestmark = pytest.mark.slow
 
 
 def check_both_themes(page: Any, name: str) -> None:
-    """axe and a screenshot in the light theme, then in the dark one (the system setting)."""
+    """axe and a screenshot in the light theme, then in the dark one (the system setting),
+    and a screenshot as a phone shows it."""
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         axe_check(page)
         screenshot(page, f"{name}-{scheme}")
     page.emulate_media(color_scheme="light")
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    screenshot(page, f"{name}-phone")
+    page.set_viewport_size(size)
+    assert width <= 390 + 1, f"{name}: the page is {width} px wide on a 390 px phone"
 
 
 def test_overview_shows_counts_and_what_needs_attention(admin_page: Any, kuma: Kuma) -> None:
