@@ -142,3 +142,12 @@ def test_live_update_changes_counts_in_place(admin_page: Any, kuma: Kuma) -> Non
     assert page.evaluate("document.activeElement.textContent") == "All incidents"  # focus kept
     assert "shop/switch" in page.locator('[data-list="attention"]').inner_text()
     screenshot(page, "overview-after-live-update")
+
+
+def test_log_out_and_back_to_the_login_form(viewer_page: Any, kuma: Kuma) -> None:
+    page = viewer_page
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/login")
+    page.goto(kuma.url + "/monitors")
+    assert page.url.endswith("/login")  # no session: the page sends the browser to the form
+    assert page.locator("input[name=username]").count() == 1
