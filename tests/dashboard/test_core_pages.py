@@ -16,12 +16,19 @@ pytestmark = pytest.mark.slow
 
 
 def check_both_themes(page: Any, name: str) -> None:
-    """axe and a screenshot in the light theme, then in the dark one (the system setting)."""
+    """axe and a screenshot in the light theme, then in the dark one (the system setting),
+    and a screenshot as a phone shows it."""
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         axe_check(page)
         screenshot(page, f"{name}-{scheme}")
     page.emulate_media(color_scheme="light")
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    screenshot(page, f"{name}-phone")
+    page.set_viewport_size(size)
+    assert width <= 390 + 1, f"{name}: the page is {width} px wide on a 390 px phone"
 
 
 def test_overview_shows_counts_and_what_needs_attention(admin_page: Any, kuma: Kuma) -> None:
@@ -135,3 +142,12 @@ def test_live_update_changes_counts_in_place(admin_page: Any, kuma: Kuma) -> Non
     assert page.evaluate("document.activeElement.textContent") == "All incidents"  # focus kept
     assert "shop/switch" in page.locator('[data-list="attention"]').inner_text()
     screenshot(page, "overview-after-live-update")
+
+
+def test_log_out_and_back_to_the_login_form(viewer_page: Any, kuma: Kuma) -> None:
+    page = viewer_page
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/login")
+    page.goto(kuma.url + "/monitors")
+    assert page.url.endswith("/login")  # no session: the page sends the browser to the form
+    assert page.locator("input[name=username]").count() == 1

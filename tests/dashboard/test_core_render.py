@@ -241,6 +241,17 @@ def test_pages_need_a_login_and_assets_are_public(lite: Site) -> None:
     assert lite.anonymous.simulate_get("/assets/other.js").status_code == 404
 
 
+def test_a_browser_without_a_session_is_sent_to_the_login_form(lite: Site) -> None:
+    assert lite.anonymous is not None
+    html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    for url in ("/", "/monitors", "/monitors/shop/search"):
+        r = lite.anonymous.simulate_get(url, headers=html)
+        assert r.status_code == 303 and r.headers["location"].endswith("/login"), url
+    # the API and the live JSON keep answering 401 with a JSON error
+    assert lite.anonymous.simulate_get("/api/v1/monitors", headers=html).status_code == 401
+    assert lite.anonymous.simulate_get("/live/overview", headers=html).status_code == 401
+
+
 def test_theme_switch_sets_a_cookie_and_goes_back_locally(lite: Site) -> None:
     assert lite.anonymous is not None
     r = lite.anonymous.simulate_get("/theme", params={"set": "dark", "next": "/monitors?q=a"})

@@ -15,7 +15,9 @@ How to add a page
 3. Write `app/http/templates/dashboard/<page>.html`: `{% extends "dashboard/base.html" %}`
    with blocks `title` and `content`. Wrap every mutation in `{% if can_mutate %}`; a form
    posting to the API is `<form method="post" action="/api/v1/..." data-api>` (the script
-   adds the CSRF header and reloads; `data-confirm="..."` asks first).
+   adds the CSRF header and reloads; `data-confirm="..."` asks first, `data-json` sends the
+   form's non-empty fields as a JSON body, `data-next="/path"` goes there instead of
+   reloading; a `<span class="api-error" role="alert">` inside shows the API's error).
 4. Add the module to the list in `_pages()` below; its entry in `NAV` already exists.
 5. Add it to `tests/dashboard/` (a falcon.testing test and a browser test with
    `axe_check` and `screenshot`) and to the URL list of `bench/dashboard.py`.
@@ -143,8 +145,18 @@ def _pages() -> list[ModuleType]:
             policies, settings, apikeys, audit]  # fmt: skip
 
 
+def to_login(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPUnauthorized, params: Any) -> None:
+    """A browser asking for a page without a session goes to the login form; the API and
+    scripts keep their 401 JSON answer."""
+    page = not req.path.startswith(("/api/", "/live/", "/metrics", "/probe"))
+    if page and req.method == "GET" and "text/html" in (req.get_header("Accept") or ""):
+        raise falcon.HTTPSeeOther("/login")
+    raise ex
+
+
 def register(app: falcon.App, deps: Deps) -> None:
     """Every dashboard route: the assets, the theme switch and each page module's routes."""
     assets.register(app)
     for page in _pages():
         page.register(app, deps)
+    app.add_error_handler(falcon.HTTPUnauthorized, to_login)

@@ -88,6 +88,9 @@ def points(buckets: Mapping[datetime, Counts], start: datetime, end: datetime, s
     return out
 
 
+EMPTY = Counts()
+
+
 def status_class(c: Counts) -> str:
     """none: no check; up/down: all one way; mixed: some of each; maint: only maintenance."""
     if c.up + c.down == 0:
@@ -122,18 +125,23 @@ def describe(p: Point, long: bool = True) -> str:
     return f"{span}: " + ", ".join(parts)
 
 
-def strip(pts: Sequence[Point], label: str) -> Markup:
-    """The small status strip of a monitor list row: one cell per point, 6 px each."""
-    cells = []
-    for i, p in enumerate(pts):
-        tip = escape(describe(p, long=False))
-        cells.append(f'<rect class="b-{status_class(p.counts)}" x="{i * 6}" y="0" width="5" height="18">'
-                     f"<title>{tip}</title></rect>")  # fmt: skip
-    return Markup(
-        f'<svg class="strip" viewBox="0 0 {len(pts) * 6} 18" role="img" aria-label="{escape(label)}">'
-        + "".join(cells)
-        + "</svg>"
-    )
+def strip(cells: Sequence[Counts | None], labels: Sequence[str], label: str) -> Markup:
+    """The small status strip of a monitor list row: one cell per bucket, 6 px each.
+
+    `labels` name the buckets ("14:00"); a list page draws a hundred strips, so each cell
+    says only its time, uptime and number of checks.
+    """
+    out = [f'<svg class="strip" viewBox="0 0 {len(cells) * 6} 18" role="img" aria-label="{escape(label)}">']
+    for i, c in enumerate(cells):
+        c = c or EMPTY
+        counted = c.up + c.down
+        what = f"{math.floor(c.up / counted * 1000) / 10:g} % up of {counted}" if counted else "no checks"
+        if c.maintenance:
+            what += f", {c.maintenance} in maintenance"
+        out.append(f'<rect class="b-{status_class(c)}" x="{i * 6}" width="5" height="18">'
+                   f"<title>{labels[i]} UTC: {what}</title></rect>")  # fmt: skip
+    out.append("</svg>")
+    return Markup("".join(out))
 
 
 # The chart's frame, in SVG user units (it scales to its box).
@@ -191,6 +199,11 @@ def latency_chart(pts: Sequence[Point], label: str, long: bool) -> Markup:
         pen_down = True
     if path:
         parts.append(f'<path class="line" d="{" ".join(path)}"/>')
+    for i, v in enumerate(values):  # a point with no neighbour draws no line: mark it
+        alone = (i == 0 or values[i - 1] is None) and (i == len(values) - 1 or values[i + 1] is None)
+        if v is not None and alone:
+            x, y = LEFT + (i + 0.5) * width, TOP + plot_h * (1 - min(v / top, 1.0))
+            parts.append(f'<circle class="dot" cx="{x:.1f}" cy="{y:.1f}" r="3"/>')
     parts += _x_labels(pts, width, long)
     for i, p in enumerate(pts):
         tip = escape(describe(p, long))

@@ -51,7 +51,7 @@ def check_summary(details: dict[str, Any]) -> str:
     timing = details.get("timing")
     if isinstance(timing, dict):
         for k, v in timing.items():
-            if isinstance(v, int | float):
+            if isinstance(v, int | float) and not isinstance(v, bool):
                 parts.append(f"{k.removesuffix('Ms')} {v:.0f} ms")
     cert = details.get("cert")
     if isinstance(cert, dict) and cert.get("expiresAt"):

@@ -5,11 +5,12 @@ script: `q` (in namespace, name, description and target), `namespace`, `label` (
 Kubernetes label selector, `team=payments,tier!=low`), `type`, `state`, `sort` (name,
 state, latency, uptime; `-` first for descending) and `page`. Strips are read for the
 shown page only, in one query; sorting by uptime reads the 24 h sums of every matching
-monitor, also in one query.
+monitor, also in one query, at most every 30 s.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,16 +19,18 @@ from urllib.parse import urlencode
 import falcon
 
 from app.http.dashboard import Deps, render
-from app.http.dashboard.charts import Point, points, strip
+from app.http.dashboard.charts import strip
 from app.http.dashboard.rows import ORDER, STATES, Row, all_rows
 from app.http.errors import bad_request, int_param
 from app.http.selectors import SelectorError, parse_selector
 from app.resources.monitor import MonitorType
 from app.store import Store
+from app.store.rollups import Counts
 from app.uptime import Span, Totals
 from app.uptime.windows import HOUR, floor
 
-PER_PAGE = 100
+PER_PAGE = 50
+UPTIME_TTL = 30.0  # seconds a list sorted by 24 h uptime may use the sums of a moment ago
 SORTS = ("name", "state", "latency", "uptime")
 MAX_TEXT = 200
 
@@ -106,12 +109,16 @@ def sort_rows(rows: list[Row], sort: str, uptime: dict[str, float | None]) -> li
     return known + unknown
 
 
-def day_strips(store: Store, uids: list[str], now: datetime) -> dict[str, list[Point]]:
-    """24 hourly points per monitor, the current hour last, from one read of the hour rollups."""
+Cells = list[Counts | None]
+
+
+def day_strips(store: Store, uids: list[str], now: datetime) -> tuple[list[str], dict[str, Cells]]:
+    """24 hour buckets per monitor, the current hour last, from one read of the hour rollups."""
     end = floor(now, "h") + HOUR
-    start = end - timedelta(hours=24)
-    buckets = store.series.buckets(uids, "h", start, end)
-    return {uid: points(buckets.get(uid, {}), start, end, HOUR, 1) for uid in uids}
+    hours = [end - HOUR * (24 - i) for i in range(24)]
+    buckets = store.series.buckets(uids, "h", hours[0], end)
+    cells = {uid: [buckets.get(uid, {}).get(t) for t in hours] for uid in uids}
+    return [t.strftime("%H:%M") for t in hours], cells
 
 
 def uptimes(store: Store, uids: list[str], now: datetime) -> dict[str, float | None]:
@@ -121,14 +128,24 @@ def uptimes(store: Store, uids: list[str], now: datetime) -> dict[str, float | N
     return {uid: Totals(*sums[uid]).ratio if uid in sums else None for uid in uids}
 
 
-def _ratio(pts: list[Point]) -> float | None:
-    up, down = sum(p.counts.up for p in pts), sum(p.counts.down for p in pts)
+def _ratio(cells: list[Counts | None]) -> float | None:
+    up, down = sum(c.up for c in cells if c), sum(c.down for c in cells if c)
     return up / (up + down) if up + down else None
 
 
 class MonitorsPage:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        self._uptime: tuple[float, dict[str, float | None]] = (-UPTIME_TTL, {})
+
+    def uptime_all(self, now: datetime) -> dict[str, float | None]:
+        """24 h uptime of every monitor, summed at most every UPTIME_TTL seconds (it moves slowly)."""
+        at, value = self._uptime
+        mono = time.monotonic()
+        if mono - at >= UPTIME_TTL:
+            value = uptimes(self.deps.store, [m.uid for m in self.deps.catalog.monitors()], now)
+            self._uptime = (mono, value)
+        return value
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         q = parse_query(req)
@@ -143,17 +160,17 @@ class MonitorsPage:
         monitors = self.deps.catalog.monitors()
         rows = [r for r in all_rows(store, monitors) if matches(r, q, selected)]
         by_uptime = q.sort.lstrip("-") == "uptime"
-        uptime = uptimes(store, [r.m.uid for r in rows], now) if by_uptime else {}
+        uptime = self.uptime_all(now) if by_uptime else {}
         rows = sort_rows(rows, q.sort, uptime)
         pages = max((len(rows) + PER_PAGE - 1) // PER_PAGE, 1)
         shown = rows[(q.page - 1) * PER_PAGE : q.page * PER_PAGE]
-        strips = day_strips(store, [r.m.uid for r in shown], now)
+        labels, strips = day_strips(store, [r.m.uid for r in shown], now)
         items = []
         for r in shown:
-            pts = strips[r.m.uid]
-            ratio = uptime.get(r.m.uid) if by_uptime else _ratio(pts)
+            cells = strips[r.m.uid]
+            ratio = uptime.get(r.m.uid) if by_uptime else _ratio(cells)
             label = f"{r.m.key}: status per hour over the last 24 hours"
-            items.append({"row": r, "uptime": ratio, "strip": strip(pts, label)})
+            items.append({"row": r, "uptime": ratio, "strip": strip(cells, labels, label)})
         render(req, resp, "dashboard/monitors.html", active="monitors", q=q, items=items, total=len(rows),
                all_count=len(monitors), pages=pages, error=error, states=STATES, sorts=SORTS,
                types=sorted(t.value for t in MonitorType),

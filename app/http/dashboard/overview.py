@@ -20,7 +20,7 @@ from app.http.dashboard import Deps, render
 from app.http.dashboard.fmt import when
 from app.http.dashboard.rows import STATES, Row, all_rows, counts, monitor_href, needing_attention
 from app.http.statuspages import PageIndex
-from app.store import IncidentView, ResourceRecord, Store
+from app.store import OpenIncident, ResourceRecord, Store
 from app.store.timeutil import iso
 
 LIST_LIMIT = 50  # rows per list on the overview; the monitor list shows the rest
@@ -55,7 +55,7 @@ def attention_item(r: Row) -> dict[str, Any]:
     return {"state": r.state, "text": r.m.key, "href": r.href, "note": note}
 
 
-def incident_item(i: IncidentView, m: MonitorEntry | None) -> dict[str, Any]:
+def incident_item(i: OpenIncident, m: MonitorEntry | None) -> dict[str, Any]:
     name = m.key if m else f"(deleted monitor {i.monitor_uid[:12]})"
     ack = f" · acknowledged by {i.acked_by}" if i.acked_by else ""
     return {"state": "DOWN", "text": name, "href": monitor_href(m.namespace, m.name) if m else None,
@@ -83,10 +83,10 @@ class Overview:
         n = counts(rows)
         attention = needing_attention(rows)
         by_uid = {m.uid: m for m in monitors}
-        incidents = store.incidents.list(open_only=True, limit=LIST_LIMIT)
+        open_count, incidents = store.series.open_incidents(LIST_LIMIT)
         text: dict[str, Any] = {s: n[s] for s in STATES}
         text["total"] = len(rows)
-        text["incidents"] = len(incidents)
+        text["incidents"] = open_count
         text["attention"] = len(attention)
         return {
             "text": text,

@@ -25,7 +25,6 @@ class Row:
     m: MonitorEntry
     state: str
     since: datetime | None
-    last_check_at: datetime | None
     latency_ms: float | None
     reason: str
 
@@ -40,10 +39,10 @@ def monitor_href(namespace: str, name: str) -> str:
 
 def row(m: MonitorEntry, st: BriefState | StateView | None) -> Row:
     if not m.spec.enabled:
-        return Row(m, "PAUSED", None, st.last_check_at if st else None, None, "spec.enabled is false")
+        return Row(m, "PAUSED", None, None, "spec.enabled is false")
     if st is None:
-        return Row(m, "PENDING", None, None, None, "not checked yet")
-    return Row(m, st.state, st.since, st.last_check_at, st.latency_ms, st.reason)
+        return Row(m, "PENDING", None, None, "not checked yet")
+    return Row(m, st.state, st.since, st.latency_ms, st.reason)
 
 
 def all_rows(store: Store, monitors: list[MonitorEntry]) -> list[Row]:
