@@ -259,6 +259,47 @@ PATHS: dict[str, Schema] = {
 PATHS["/probe"]["get"]["responses"]["400"] = ERRORS["400"]
 
 
+def _page(summary: str, params: list[Schema] | None = None) -> Schema:
+    return {"get": _media(summary, falcon.MEDIA_HTML, params, tags=("pages",), bad_request=bool(params))}
+
+
+_NS_NAME = [_path_param("namespace", "namespace"), _path_param("name", "name")]
+_TEXT = {"type": "string", "maxLength": 200}
+# The dashboard's HTML pages (docs/dashboard.md): filters are GET parameters, bad ones a 400.
+DASHBOARD_PAGES: dict[str, Schema] = {
+    "/incidents": _page("incidents: open first, acknowledge", [
+        _query("state", "open, closed or all", {"type": "string", "enum": ["open", "closed", "all"]}),
+        _query("monitor", "namespace/name", _TEXT), BEFORE]),
+    "/deliveries": _page("deliveries, with why each was sent, muted or failed", [
+        _query("status", "a delivery status", _TEXT), _query("event", "down, up, reminder, ...", _TEXT),
+        _query("monitor", "namespace/name", _TEXT), _query("provider", "namespace/name", _TEXT), BEFORE]),
+    "/silences": _page("silences: list, create, expire", [
+        _query("monitor", "fill the form in for namespace/name", _TEXT),
+        _query("labels", "fill the form in for a label set: team=payments,tier!=low", _TEXT)]),
+    "/maintenance": _page("the maintenance calendar, one line per window", [
+        _query("days", "how far ahead, 1-366", {"type": "integer", "minimum": 1, "maximum": 366})]),
+    "/status-pages": _page("the status pages, with links"),
+    "/providers": _page("notification providers with their health and a test button"),
+    "/policies": _page("notification policies: what each selects and reaches"),
+    "/settings": _page("the settings in force, read-only"),
+    "/api-keys": _page("API keys (never the key)"),
+    "/audit": _page("the audit log (admins)", [_query("actor", "who", _TEXT), _query("action", "what", _TEXT),
+                                               BEFORE]),
+    # the frame's own routes (dash-core)
+    "/monitors": _page("the monitor list", [_query(n, n, _TEXT) for n in ("q", "namespace", "label", "type",
+                                                                            "state", "sort", "page")]),
+    "/monitors/{namespace}/{name}": _page("a monitor's page", [*_NS_NAME, _query("range", "1h, 24h, 7d or 30d",
+                                                                                 _TEXT)]),
+    "/live/overview": {"get": _json("the overview's live counts and lists", _OBJ, tags=("pages",))},
+    "/assets/{name}": {"get": _media("the dashboard's stylesheet and script", "text/plain",
+                                     [_path_param("name", "dashboard.css or dashboard.js")], tags=("pages",))},
+    "/theme": {"get": _media("switch the dashboard's theme and go back (303)", falcon.MEDIA_HTML, [
+        _query("set", "auto, light or dark", _TEXT), _query("next", "where to go back to", _TEXT)],
+        tags=("pages",), not_found=None)},
+}  # fmt: skip
+PATHS.update({k: v for k, v in DASHBOARD_PAGES.items() if k not in PATHS})
+
+
 def document() -> Schema:
     return {
         "openapi": "3.1.0",
