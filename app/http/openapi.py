@@ -286,10 +286,10 @@ DASHBOARD_PAGES: dict[str, Schema] = {
     "/audit": _page("the audit log (admins)", [_query("actor", "who", _TEXT), _query("action", "what", _TEXT),
                                                BEFORE]),
     # the frame's own routes (dash-core)
-    "/monitors": _page("the monitor list", [_query(n, n, _TEXT) for n in ("q", "namespace", "label", "type",
-                                                                            "state", "sort", "page")]),
-    "/monitors/{namespace}/{name}": _page("a monitor's page", [*_NS_NAME, _query("range", "1h, 24h, 7d or 30d",
-                                                                                 _TEXT)]),
+    "/monitors": _page("the monitor list", [
+        _query(n, n, _TEXT) for n in ("q", "namespace", "label", "type", "state", "sort", "page")]),
+    "/monitors/{namespace}/{name}": _page("a monitor's page", [
+        *_NS_NAME, _query("range", "1h, 24h, 7d or 30d", _TEXT)]),
     "/live/overview": {"get": _json("the overview's live counts and lists", _OBJ, tags=("pages",))},
     "/assets/{name}": {"get": _media("the dashboard's stylesheet and script", "text/plain",
                                      [_path_param("name", "dashboard.css or dashboard.js")], tags=("pages",))},
