@@ -291,8 +291,8 @@ DASHBOARD_PAGES: dict[str, Schema] = {
     "/monitors/{namespace}/{name}": _page("a monitor's page", [
         *_NS_NAME, _query("range", "1h, 24h, 7d or 30d", _TEXT)]),
     "/live/overview": {"get": _json("the overview's live counts and lists", _OBJ, tags=("pages",))},
-    "/assets/{name}": {"get": _media("the dashboard's stylesheet and script", "text/plain",
-                                     [_path_param("name", "dashboard.css or dashboard.js")], tags=("pages",))},
+    "/assets/{name}": {"get": _media("the dashboard's stylesheet and script", "text/plain", [
+        _path_param("name", "dashboard.css or dashboard.js")], tags=("pages",))},
     "/theme": {"get": _media("switch the dashboard's theme and go back (303)", falcon.MEDIA_HTML, [
         _query("set", "auto, light or dark", _TEXT), _query("next", "where to go back to", _TEXT)],
         tags=("pages",), not_found=None)},
