@@ -223,6 +223,16 @@ def test_hostile_names_are_escaped(lite: Site, tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in lite.client.simulate_get("/monitors/shop/evil").text
 
 
+def test_credentials_in_targets_are_masked_and_not_searchable(lite: Site) -> None:
+    spec = {"type": "http", "interval": "60s", "http": {"url": "https://bob:hunter2-secret@db.internal/x"}}
+    add_resource(lite.store, "Monitor", "shop", "with-creds", spec)
+    lite.catalog.refresh(force=True)
+    page = lite.client.simulate_get("/monitors/shop/with-creds").text
+    assert "hunter2-secret" not in page and "db.internal" in page
+    assert rows_of(lite.client.simulate_get("/monitors?q=hunter2").text) == []
+    assert rows_of(lite.client.simulate_get("/monitors?q=db.internal/x").text) == ["with-creds"]
+
+
 def test_pages_need_a_login_and_assets_are_public(lite: Site) -> None:
     assert lite.anonymous is not None
     for url in ("/", "/monitors", "/monitors/shop/search", "/live/overview"):

@@ -1,9 +1,14 @@
-"""How the dashboard writes times, durations, latencies and ratios: pure functions, Jinja filters."""
+"""How the dashboard writes times, durations, latencies and ratios: pure functions, Jinja filters.
+
+`redact` masks literal credentials (a URL's user:password, a token in a query) in every
+target, reason and error a page shows, as the API does.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from app.config import redact
 from app.uptime import format_percent
 
 
@@ -55,4 +60,4 @@ def since(t: datetime | None, now: datetime) -> str:
     return f"for {duration((now - t).total_seconds())} (since {when(t)})"
 
 
-FILTERS = {"when": when, "duration": duration, "ms": ms, "percent": percent}
+FILTERS = {"when": when, "duration": duration, "ms": ms, "percent": percent, "redact": redact}

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 import falcon
 
+from app.config import redact
 from app.http.dashboard import Deps, render
 from app.http.dashboard.charts import strip
 from app.http.dashboard.rows import ORDER, STATES, Row, all_rows
@@ -88,7 +89,8 @@ def matches(r: Row, q: Query, selected: Any) -> bool:
         return False
     if q.q:
         needle = q.q.lower()
-        hay = f"{m.namespace}/{m.name} {m.spec.description or ''} {m.spec.target()}".lower()
+        # the target as pages show it: a credential in it must not be found by guessing
+        hay = f"{m.namespace}/{m.name} {m.spec.description or ''} {redact(m.spec.target())}".lower()
         if needle not in hay:
             return False
     return bool(selected(m.labels))

@@ -16,6 +16,7 @@ from typing import Any
 import falcon
 
 from app.catalog import MonitorEntry, RevisionCache
+from app.config import redact
 from app.http.dashboard import Deps, render
 from app.http.dashboard.fmt import when
 from app.http.dashboard.rows import STATES, Row, all_rows, counts, monitor_href, needing_attention
@@ -51,7 +52,7 @@ def problems_of(records: list[ResourceRecord]) -> list[Problem]:
 
 
 def attention_item(r: Row) -> dict[str, Any]:
-    note = r.reason + (f" · since {when(r.since)}" if r.since else "")
+    note = redact(r.reason) + (f" · since {when(r.since)}" if r.since else "")
     return {"state": r.state, "text": r.m.key, "href": r.href, "note": note}
 
 
@@ -59,7 +60,7 @@ def incident_item(i: OpenIncident, m: MonitorEntry | None) -> dict[str, Any]:
     name = m.key if m else f"(deleted monitor {i.monitor_uid[:12]})"
     ack = f" · acknowledged by {i.acked_by}" if i.acked_by else ""
     return {"state": "DOWN", "text": name, "href": monitor_href(m.namespace, m.name) if m else None,
-            "note": f"{i.last_reason} · since {when(i.opened_at)}{ack}"}  # fmt: skip
+            "note": f"{redact(i.last_reason)} · since {when(i.opened_at)}{ack}"}  # fmt: skip
 
 
 class Overview:
