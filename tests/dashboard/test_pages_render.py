@@ -266,3 +266,26 @@ def test_no_mutation_controls_for_viewers_or_in_read_only_mode(gate: Gate, who: 
         body = main(client.simulate_get(path).text)
         assert "data-api" not in body and not any(m in body for m in MUTATIONS), (who, path)
     assert "shop/s1" in text(client.simulate_get("/silences").text)
+
+
+def test_credentials_in_reasons_and_errors_are_masked(gate: Gate) -> None:
+    store, uids, now = gate.site.store, gate.site.uids, gate.site.now
+    gate.site.check(
+        "billing", False, now - timedelta(minutes=3), reason="refused by https://bob:hunter2@db.internal/"
+    )
+    add_resource(
+        store,
+        "NotificationProvider",
+        "shop",
+        "hook",
+        {"type": "webhook", "webhook": {"url": "http://127.0.0.1:9/"}},
+    )
+    hook = store.resources.get("NotificationProvider", "shop", "hook")
+    assert hook is not None
+    store.deliveries.create("k9", hook.uid, uids["billing"], "down", "failed", "t", "", now,
+                            reason="HTTP 401 from https://ann:s3cret@hooks.internal/")  # fmt: skip
+    admin = as_role(gate, "admin")
+    for path in ("/incidents", "/deliveries", "/providers"):
+        page = admin.simulate_get(path).text
+        assert "hunter2" not in page and "s3cret" not in page, path
+    assert "https://***@db.internal/" in admin.simulate_get("/incidents").text
