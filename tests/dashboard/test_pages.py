@@ -1,8 +1,8 @@
 """Incidents, deliveries, silences, maintenance, status pages, providers, policies, settings, API keys
 and audit in headless Chromium against a running KubeKuma (the harness in conftest.py).
 
-Every page is opened as admin, checked by axe-core in the light and the dark theme and
-saved as a screenshot; a silence is created from a monitor and expired, an incident
+Every page is opened as admin, checked by axe-core in the light and the dark theme,
+saved as a screenshot and checked not to overflow a phone's width; a silence is created from a monitor and expired, an incident
 acknowledged and a test notification sent to a real HTTP receiver on 127.0.0.1, all
 through the pages' own buttons; a viewer sees none of those buttons.
 """
@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.dashboard.conftest import Kuma, axe_check, screenshot
+from tests.dashboard.conftest import Kuma, screenshot
+from tests.dashboard.test_core_pages import check_both_themes  # axe in both themes, and a phone
 
 pytestmark = pytest.mark.slow
 
@@ -94,14 +95,6 @@ def _get(kuma: Kuma, path: str) -> str:
 
     r = requests.get(kuma.url + path, timeout=5)
     return r.text if r.ok else ""
-
-
-def check_both_themes(page: Any, name: str) -> None:
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        axe_check(page)
-        screenshot(page, f"{name}-{scheme}")
-    page.emulate_media(color_scheme="light")
 
 
 def test_every_page_opens_readable_in_both_themes(admin_page: Any, kuma: Kuma, hook: Receiver) -> None:
