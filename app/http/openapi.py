@@ -263,19 +263,39 @@ def _page(summary: str, params: list[Schema] | None = None) -> Schema:
     return {"get": _media(summary, falcon.MEDIA_HTML, params, tags=("pages",), bad_request=bool(params))}
 
 
+def _enum(*values: str) -> Schema:
+    return {"type": "string", "enum": ["", *values]}
+
+
+# Exactly what the pages accept, so a request valid by the document is never refused.
 _NS_NAME = [_path_param("namespace", "namespace"), _path_param("name", "name")]
-_TEXT = {"type": "string", "maxLength": 200}
+_TEXT = {"type": "string", "maxLength": 200, "pattern": "^[^\\x00-\\x1f]*$"}
+_KEY = {
+    "type": "string",
+    "maxLength": 200,
+    "pattern": "^[A-Za-z0-9][-A-Za-z0-9_.]*/[A-Za-z0-9][-A-Za-z0-9_.]*$",
+}  # namespace/name
+_MATCHER = "[A-Za-z_][A-Za-z0-9_./-]{0,40}(=~|!~|!=|=)[^,\\x00-\\x1f]{0,40}"
+_LABELS = {"type": "string", "maxLength": 200, "pattern": f"^({_MATCHER}(,{_MATCHER}){{0,9}})?$"}
+_PAGE_BEFORE = _query(
+    "before", "the id of the last row shown", {"type": "integer", "minimum": 1, "maximum": 2**62}
+)
+_STATUSES = ("pending", "sending", "sent", "failed", "suppressed", "superseded")
+_EVENTS = ("down", "up", "reminder", "flapping", "certificateExpiring")
+_MONITOR_STATES = ("down", "pending", "maintenance", "paused", "up")
+_SORTS = ("name", "state", "latency", "uptime")
 # The dashboard's HTML pages (docs/dashboard.md): filters are GET parameters, bad ones a 400.
 DASHBOARD_PAGES: dict[str, Schema] = {
     "/incidents": _page("incidents: open first, acknowledge", [
-        _query("state", "open, closed or all", {"type": "string", "enum": ["open", "closed", "all"]}),
-        _query("monitor", "namespace/name", _TEXT), BEFORE]),
+        _query("state", "open, closed or all", _enum("open", "closed", "all")),
+        _query("monitor", "namespace/name", _KEY), _PAGE_BEFORE]),
     "/deliveries": _page("deliveries, with why each was sent, muted or failed", [
-        _query("status", "a delivery status", _TEXT), _query("event", "down, up, reminder, ...", _TEXT),
-        _query("monitor", "namespace/name", _TEXT), _query("provider", "namespace/name", _TEXT), BEFORE]),
+        _query("status", "a delivery status", _enum(*_STATUSES)),
+        _query("event", "an event", _enum(*_EVENTS)),
+        _query("monitor", "namespace/name", _KEY), _query("provider", "namespace/name", _KEY), _PAGE_BEFORE]),
     "/silences": _page("silences: list, create, expire", [
-        _query("monitor", "fill the form in for namespace/name", _TEXT),
-        _query("labels", "fill the form in for a label set: team=payments,tier!=low", _TEXT)]),
+        _query("monitor", "fill the form in for namespace/name", _KEY),
+        _query("labels", "fill the form in for a label set: team=payments,tier!=low", _LABELS)]),
     "/maintenance": _page("the maintenance calendar, one line per window", [
         _query("days", "how far ahead, 1-366", {"type": "integer", "minimum": 1, "maximum": 366})]),
     "/status-pages": _page("the status pages, with links"),
@@ -284,18 +304,26 @@ DASHBOARD_PAGES: dict[str, Schema] = {
     "/settings": _page("the settings in force, read-only"),
     "/api-keys": _page("API keys (never the key)"),
     "/audit": _page("the audit log (admins)", [_query("actor", "who", _TEXT), _query("action", "what", _TEXT),
-                                               BEFORE]),
+                                               _PAGE_BEFORE]),
     # the frame's own routes (dash-core)
     "/monitors": _page("the monitor list", [
-        _query(n, n, _TEXT) for n in ("q", "namespace", "label", "type", "state", "sort", "page")]),
+        _query("q", "text", _TEXT), _query("namespace", "namespace", _TEXT),
+        _query("label", "label selector", {"type": "string", "pattern": SELECTOR_PATTERN, "maxLength": 200}),
+        _query("type", "monitor type", _enum(*(t.value for t in MonitorType))),
+        _query("state", "state", _enum(*_MONITOR_STATES)),
+        _query("sort", "sort", _enum(*_SORTS, *(f"-{x}" for x in _SORTS))),
+        _query("page", "page", {"type": "integer", "minimum": 1, "maximum": 100_000})]),
     "/monitors/{namespace}/{name}": _page("a monitor's page", [
-        *_NS_NAME, _query("range", "1h, 24h, 7d or 30d", _TEXT)]),
+        *_NS_NAME, _query("range", "1h, 24h, 7d or 30d", _enum("1h", "24h", "7d", "30d"))]),
     "/live/overview": {"get": _json("the overview's live counts and lists", _OBJ, tags=("pages",))},
     "/assets/{name}": {"get": _media("the dashboard's stylesheet and script", "text/plain", [
         _path_param("name", "dashboard.css or dashboard.js")], tags=("pages",))},
-    "/theme": {"get": _media("switch the dashboard's theme and go back (303)", falcon.MEDIA_HTML, [
-        _query("set", "auto, light or dark", _TEXT), _query("next", "where to go back to", _TEXT)],
-        tags=("pages",), not_found=None)},
+    "/theme": {"get": {
+        "summary": "switch the dashboard's theme and go back", "tags": ["pages"],
+        "parameters": [_query("set", "auto, light or dark", _enum("auto", "light", "dark")),
+                       _query("next", "where to go back to (on this site)", {"type": "string"})],
+        "responses": {"303": {"description": "the choice is kept in a cookie"}, "400": ERRORS["400"]},
+    }},
 }  # fmt: skip
 PATHS.update({k: v for k, v in DASHBOARD_PAGES.items() if k not in PATHS})
 

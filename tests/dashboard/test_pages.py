@@ -2,9 +2,10 @@
 and audit in headless Chromium against a running KubeKuma (the harness in conftest.py).
 
 Every page is opened as admin, checked by axe-core in the light and the dark theme,
-saved as a screenshot and checked not to overflow a phone's width; a silence is created from a monitor and expired, an incident
-acknowledged and a test notification sent to a real HTTP receiver on 127.0.0.1, all
-through the pages' own buttons; a viewer sees none of those buttons.
+saved as a screenshot and checked not to overflow a phone's width; a silence is created
+from a monitor and expired, an incident acknowledged and a test notification sent to a
+real HTTP receiver on 127.0.0.1, all through the pages' own buttons; a viewer sees none
+of those buttons.
 """
 
 from __future__ import annotations
