@@ -18,7 +18,7 @@ How to add a page
    adds the CSRF header and reloads; `data-confirm="..."` asks first, `data-json` sends the
    form's non-empty fields as a JSON body, `data-next="/path"` goes there instead of
    reloading; a `<span class="api-error" role="alert">` inside shows the API's error).
-4. Add the module to the list in `modules()` below (its entry in `NAV` already exists), and
+4. Add the module to the list in `_pages()` below (its entry in `NAV` already exists), and
    document its routes in the module's `OPENAPI` (see `app/http/dashboard/openapi.py`).
 5. Add it to `tests/dashboard/` (a falcon.testing test and a browser test with
    `axe_check` and `screenshot`) and to the URL list of `bench/dashboard.py`.
@@ -124,7 +124,7 @@ def render(req: falcon.Request, resp: falcon.Response, template: str, **ctx: Any
     )
 
 
-def modules() -> list[ModuleType]:
+def _pages() -> list[ModuleType]:
     # Imported here: page modules import this package for `render` and `Deps`.
     from app.http.dashboard import monitor, monitors, overview
 
@@ -143,6 +143,6 @@ def to_login(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPUnauthor
 def register(app: falcon.App, deps: Deps) -> None:
     """Every dashboard route: the assets, the theme switch and each page module's routes."""
     assets.register(app)
-    for page in modules():
+    for page in _pages():
         page.register(app, deps)
     app.add_error_handler(falcon.HTTPUnauthorized, to_login)

@@ -55,9 +55,9 @@ def json(summary: str) -> Schema:
 
 def paths() -> dict[str, Schema]:
     """Every dashboard route's operations, from the modules that register them."""
-    from app.http.dashboard import assets, modules
+    from app.http.dashboard import _pages, assets
 
     out: dict[str, Schema] = {}
-    for module in [assets, *modules()]:
+    for module in [assets, *_pages()]:
         out.update(getattr(module, "OPENAPI", {}))
     return out
