@@ -18,7 +18,8 @@ How to add a page
    adds the CSRF header and reloads; `data-confirm="..."` asks first, `data-json` sends the
    form's non-empty fields as a JSON body, `data-next="/path"` goes there instead of
    reloading; a `<span class="api-error" role="alert">` inside shows the API's error).
-4. Add the module to the list in `_pages()` below; its entry in `NAV` already exists.
+4. Add the module to the list in `_pages()` below (its entry in `NAV` already exists), and
+   document its routes in the module's `OPENAPI` (see `app/http/dashboard/openapi.py`).
 5. Add it to `tests/dashboard/` (a falcon.testing test and a browser test with
    `axe_check` and `screenshot`) and to the URL list of `bench/dashboard.py`.
 """

@@ -17,6 +17,8 @@ from importlib import resources
 
 import falcon
 
+from app.http.dashboard.openapi import TAGS, error, path, query
+
 THEMES = ("auto", "light", "dark")
 THEME_COOKIE = "kk_theme"
 YEAR = 365 * 24 * 3600
@@ -84,6 +86,27 @@ class ThemeSwitch:
         resp.set_cookie(THEME_COOKIE, chosen, path="/", max_age=YEAR, http_only=True, same_site="Lax",
                         secure=req.scheme == "https")  # fmt: skip
         raise falcon.HTTPSeeOther(local_path(req.get_param("next")))
+
+
+_TEXT = {"schema": {"type": "string"}}
+OPENAPI = {
+    "/assets/{name}": {"get": {
+        "summary": "the dashboard's stylesheet or script (long-cached with ?v=<version>)", "tags": TAGS,
+        "parameters": [path("name", "dashboard.css or dashboard.js"), query("v", "the version in its URL")],
+        "responses": {
+            "200": {"description": "the file", "content": {"text/css": _TEXT, "text/javascript": _TEXT}},
+            "304": {"description": "not modified (If-None-Match matched the ETag)"},
+            "404": error("no such asset"),
+        },
+    }},
+    "/theme": {"get": {
+        "summary": "choose the dashboard's theme (a cookie) and go back", "tags": TAGS,
+        "parameters": [query("set", "the theme", {"type": "string", "enum": list(THEMES)}),
+                       query("next", "a path on this site to go back to")],
+        "responses": {"303": {"description": "back to `next` or the overview"},
+                      "400": error("invalid parameter")},
+    }},
+}  # fmt: skip
 
 
 def register(app: falcon.App) -> None:

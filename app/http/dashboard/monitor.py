@@ -21,6 +21,7 @@ from app.http.access.middleware import sees_private
 from app.http.dashboard import Deps, render
 from app.http.dashboard.charts import RANGES, history_bar, latency_chart, points, span_of
 from app.http.dashboard.fmt import since
+from app.http.dashboard.openapi import page, path, query
 from app.http.dashboard.rows import monitor_href, row
 from app.http.errors import bad_request
 from app.http.reads import certificate, uptime_windows
@@ -113,6 +114,15 @@ class MonitorPage:
             push=push_url(req, token) if token and sees_private(req) else None,
             to_yaml=lambda v: yaml.safe_dump(v, sort_keys=False, allow_unicode=True, width=100),
         )  # fmt: skip
+
+
+OPENAPI = {
+    "/monitors/{namespace}/{name}": {"get": page(
+        "one monitor: state, history charts, uptime, checks, incidents, deliveries, conditions, YAML (HTML)",
+        [path("namespace", "monitor namespace"), path("name", "monitor name"),
+         query("range", "the charts' range", {"type": "string", "enum": list(RANGES), "default": "24h"})],
+        bad_request=True, not_found=True)},
+}  # fmt: skip
 
 
 def register(app: falcon.App, deps: Deps) -> None:

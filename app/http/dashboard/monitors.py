@@ -21,6 +21,7 @@ import falcon
 from app.config import redact
 from app.http.dashboard import Deps, render
 from app.http.dashboard.charts import strip
+from app.http.dashboard.openapi import page, query
 from app.http.dashboard.rows import ORDER, STATES, Row, all_rows
 from app.http.errors import bad_request, int_param
 from app.http.selectors import SelectorError, parse_selector
@@ -177,6 +178,20 @@ class MonitorsPage:
                all_count=len(monitors), pages=pages, error=error, states=STATES, sorts=SORTS,
                types=sorted(t.value for t in MonitorType),
                namespaces=sorted({m.namespace for m in monitors}))  # fmt: skip
+
+
+OPENAPI = {
+    "/monitors": {"get": page("the monitor list: filter, sort, 24 h strips (HTML)", [
+        query("q", "text in name, description or target", {"type": "string", "maxLength": MAX_TEXT}),
+        query("namespace", "one namespace", {"type": "string", "maxLength": MAX_TEXT}),
+        query("label", "a label selector, as kubectl -l", {"type": "string", "maxLength": MAX_TEXT}),
+        query("type", "a monitor type", {"type": "string", "enum": sorted(t.value for t in MonitorType)}),
+        query("state", "a state", {"type": "string", "enum": [s.lower() for s in STATES]}),
+        query("sort", "name, state, latency or uptime; - first for descending",
+              {"type": "string", "enum": [*SORTS, *(f"-{s}" for s in SORTS)]}),
+        query("page", "the page, from 1", {"type": "integer", "minimum": 1, "maximum": 100_000}),
+    ], bad_request=True, html_400=True)},
+}  # fmt: skip
 
 
 def register(app: falcon.App, deps: Deps) -> None:

@@ -19,6 +19,7 @@ from app.catalog import MonitorEntry, RevisionCache
 from app.config import redact
 from app.http.dashboard import Deps, render
 from app.http.dashboard.fmt import when
+from app.http.dashboard.openapi import json, page
 from app.http.dashboard.rows import STATES, Row, all_rows, counts, monitor_href, needing_attention
 from app.http.statuspages import PageIndex
 from app.store import OpenIncident, ResourceRecord, Store
@@ -126,6 +127,13 @@ class LiveOverview:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = self.overview.live()
         resp.cache_control = ["no-store"]
+
+
+OPENAPI = {
+    "/": {"get": page("the overview: counts by state, what needs attention, incidents, maintenance, invalid "
+                      "objects (HTML; a browser without a session is sent to /login)")},
+    "/live/overview": {"get": json("the overview's counts and lists, for its live update")},
+}  # fmt: skip
 
 
 def register(app: falcon.App, deps: Deps) -> None:
