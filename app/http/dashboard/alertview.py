@@ -7,6 +7,8 @@ policies, providers, silences and windows that decide alerts, and parses no spec
 
 from __future__ import annotations
 
+from typing import Any
+
 import falcon
 
 from app.alerting.config import AlertConfig, build_config
@@ -15,6 +17,21 @@ from app.http.errors import bad_request
 from app.store import Store
 
 MAX_TEXT = 200
+
+# Parameter schemas for the pages' OPENAPI: exactly what `text_param`, `split_key` and
+# `int_param` accept, so a request the document allows is never refused (schemathesis checks).
+TEXT = {"type": "string", "maxLength": MAX_TEXT, "pattern": "^[^\\x00-\\x1f]*$"}
+KEY = {
+    "type": "string",
+    "maxLength": MAX_TEXT,
+    "pattern": "^[A-Za-z0-9][-A-Za-z0-9_.]*/[A-Za-z0-9][-A-Za-z0-9_.]*$",
+}  # namespace/name
+BEFORE = {"type": "integer", "minimum": 1, "maximum": 2**62}
+
+
+def choice(*values: str) -> dict[str, Any]:
+    """One of `values`, or empty (the default)."""
+    return {"type": "string", "enum": ["", *values]}
 
 
 def alert_config(store: Store) -> RevisionCache[AlertConfig]:

@@ -15,6 +15,7 @@ import falcon
 from pydantic import ValidationError
 
 from app.http.dashboard import Deps, render
+from app.http.dashboard.openapi import page
 from app.resources.kinds import ApiKeySpec
 from app.store import ResourceRecord
 
@@ -56,6 +57,11 @@ class ApiKeysPage:
         keys = sorted((key_line(r, now) for r in self.deps.store.resources.list(kind="ApiKey")),
                       key=lambda k: k["key"])  # fmt: skip
         render(req, resp, "dashboard/apikeys.html", active="api-keys", keys=keys)
+
+
+OPENAPI = {
+    "/api-keys": {"get": page("API keys: role, scopes, added, last used, expiry; never the key (HTML)")}
+}
 
 
 def register(app: falcon.App, deps: Deps) -> None:

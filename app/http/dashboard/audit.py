@@ -13,7 +13,8 @@ from urllib.parse import urlencode
 import falcon
 
 from app.http.dashboard import Deps, render
-from app.http.dashboard.alertview import text_param
+from app.http.dashboard.alertview import BEFORE, TEXT, text_param
+from app.http.dashboard.openapi import page, query
 from app.http.errors import int_param
 
 PER_PAGE = 100
@@ -38,6 +39,13 @@ class AuditPage:
         )
         render(req, resp, "dashboard/audit.html", active="audit", events=events, details=details_text,
                f={"actor": actor, "action": action}, actions=ACTIONS, next_url=next_url)  # fmt: skip
+
+
+OPENAPI = {
+    "/audit": {"get": page("the audit log, newest first (HTML, admins)", [
+        query("actor", "who", TEXT), query("action", "what", TEXT),
+        query("before", "the id of the last event shown", BEFORE)], bad_request=True)},
+}  # fmt: skip
 
 
 def register(app: falcon.App, deps: Deps) -> None:

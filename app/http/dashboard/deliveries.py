@@ -14,7 +14,8 @@ from urllib.parse import urlencode
 import falcon
 
 from app.http.dashboard import Deps, render
-from app.http.dashboard.alertview import alert_config, split_key, text_param
+from app.http.dashboard.alertview import BEFORE, KEY, alert_config, choice, split_key, text_param
+from app.http.dashboard.openapi import page, query
 from app.http.dashboard.rows import monitor_href
 from app.http.errors import bad_request, int_param
 from app.model import DeliveryStatus
@@ -79,6 +80,14 @@ class DeliveriesPage:
         render(req, resp, "dashboard/deliveries.html", active="deliveries", items=items, statuses=STATUSES,
                events=EVENTS, f=params, next_url=next_url,
                providers=sorted(p.key for p in cfg.providers.values()))  # fmt: skip
+
+
+OPENAPI = {
+    "/deliveries": {"get": page("deliveries: sent, pending, failed and muted, with why (HTML)", [
+        query("status", "a delivery status", choice(*STATUSES)), query("event", "an event", choice(*EVENTS)),
+        query("monitor", "namespace/name", KEY), query("provider", "namespace/name", KEY),
+        query("before", "the id of the last delivery shown", BEFORE)], bad_request=True)},
+}  # fmt: skip
 
 
 def register(app: falcon.App, deps: Deps) -> None:

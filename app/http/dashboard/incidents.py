@@ -15,7 +15,8 @@ import falcon
 
 from app.catalog import MonitorEntry
 from app.http.dashboard import Deps, render
-from app.http.dashboard.alertview import split_key, text_param
+from app.http.dashboard.alertview import BEFORE, KEY, choice, split_key, text_param
+from app.http.dashboard.openapi import page, query
 from app.http.dashboard.rows import monitor_href
 from app.http.errors import bad_request, int_param
 from app.store import IncidentView
@@ -68,6 +69,13 @@ class IncidentsPage:
                monitor=monitor, open=[item(i, by_uid.get(i.monitor_uid)) for i in open_],
                closed=[item(i, by_uid.get(i.monitor_uid)) for i in closed], next_url=next_url,
                paged=before is not None)  # fmt: skip
+
+
+OPENAPI = {
+    "/incidents": {"get": page("incidents, open first; acknowledge (HTML)", [
+        query("state", "open, closed or all", choice(*STATES)), query("monitor", "namespace/name", KEY),
+        query("before", "the id of the last incident shown", BEFORE)], bad_request=True)},
+}  # fmt: skip
 
 
 def register(app: falcon.App, deps: Deps) -> None:

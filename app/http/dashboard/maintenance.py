@@ -17,6 +17,7 @@ from app.alerting.maintenance import WindowView
 from app.catalog import MonitorEntry
 from app.http.dashboard import Deps, render
 from app.http.dashboard.alertview import alert_config
+from app.http.dashboard.openapi import page, query
 from app.http.errors import int_param
 from app.uptime.words import duration_text, recurrence_text
 
@@ -49,6 +50,13 @@ class MaintenancePage:
         soon = now + timedelta(days=days + 1)
         lines.sort(key=lambda x: (not x["running"], x["next"] or soon, x["key"]))
         render(req, resp, "dashboard/maintenance.html", active="maintenance", lines=lines, days=days)
+
+
+DAYS = {"type": "integer", "minimum": 1, "maximum": 366}
+OPENAPI = {
+    "/maintenance": {"get": page("the maintenance calendar, one line per window (HTML)", [
+        query("days", "how far ahead to look for a next start, 1-366", DAYS)], bad_request=True)},
+}  # fmt: skip
 
 
 def register(app: falcon.App, deps: Deps) -> None:

@@ -17,6 +17,7 @@ from app.alerting.routing import PolicyView, matching_policies
 from app.catalog import MonitorEntry
 from app.http.dashboard import Deps, render
 from app.http.dashboard.alertview import alert_config
+from app.http.dashboard.openapi import page
 from app.http.dashboard.rows import monitor_href
 
 SHOWN = 20  # monitor names listed per policy; the count says the rest
@@ -78,6 +79,9 @@ class PoliciesPage:
         lines = [policy_line(p, monitors, reached[p.key], providers) for p in cfg.policies]
         render(req, resp, "dashboard/policies.html", active="policies", lines=lines, href=monitor_href,
                shown=SHOWN)  # fmt: skip
+
+
+OPENAPI = {"/policies": {"get": page("notification policies: what each selects and reaches (HTML)")}}
 
 
 def register(app: falcon.App, deps: Deps) -> None:

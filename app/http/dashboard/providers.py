@@ -16,6 +16,7 @@ import falcon
 from app.alerting.routing import ProviderView
 from app.http.dashboard import Deps, render
 from app.http.dashboard.alertview import alert_config
+from app.http.dashboard.openapi import page
 from app.model import DeliveryStatus
 from app.store import Store
 
@@ -47,6 +48,9 @@ class ProvidersPage:
         invalid = [r for r in store.resources.list(kind="NotificationProvider") if not r.valid]
         render(req, resp, "dashboard/providers.html", active="providers", items=items, invalid=invalid,
                recent=RECENT)  # fmt: skip
+
+
+OPENAPI = {"/providers": {"get": page("notification providers, their health and a test button (HTML)")}}
 
 
 def register(app: falcon.App, deps: Deps) -> None:

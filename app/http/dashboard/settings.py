@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from app.http.dashboard import Deps, render
+from app.http.dashboard.openapi import page
 from app.resources.kinds import KubeKumaSettingsSpec
 
 _SECRETISH = re.compile(r"secret|password|token|apikey|privatekey|credential", re.I)
@@ -50,6 +51,9 @@ class SettingsPage:
                effective=yaml.safe_dump(effective, sort_keys=False, allow_unicode=True),
                written=yaml.safe_dump(written, sort_keys=False, allow_unicode=True) if written else "",
                problem=problem, exists=rec is not None)  # fmt: skip
+
+
+OPENAPI = {"/settings": {"get": page("the settings in force, read-only, secrets redacted (HTML)")}}
 
 
 def register(app: falcon.App, deps: Deps) -> None:

@@ -17,7 +17,8 @@ import falcon
 from pydantic import ValidationError
 
 from app.http.dashboard import Deps, render
-from app.http.dashboard.alertview import split_key, text_param
+from app.http.dashboard.alertview import KEY, split_key, text_param
+from app.http.dashboard.openapi import page, query
 from app.http.errors import bad_request
 from app.http.silence_form import parse_matchers
 from app.resources.kinds import SilenceSpec
@@ -78,6 +79,16 @@ class SilencesPage:
         render(req, resp, "dashboard/silences.html", active="silences", items=items, form=form,
                durations=DURATIONS, namespaces=namespaces or ["default"],
                open_form=bool(req.get_param("monitor") or req.get_param("labels")))  # fmt: skip
+
+
+_MATCHER = "[A-Za-z_][A-Za-z0-9_./-]{0,40}(=~|!~|!=|=)[^,\\x00-\\x1f]{0,40}"
+OPENAPI = {
+    "/silences": {"get": page("silences: active, upcoming and expired; create and expire (HTML)", [
+        query("monitor", "fill the new silence in for namespace/name", KEY),
+        query("labels", "fill the new silence in for a label set: team=payments,tier!=low",
+              {"type": "string", "maxLength": 200, "pattern": f"^({_MATCHER}(,{_MATCHER}){{0,9}})?$"}),
+    ], bad_request=True)},
+}  # fmt: skip
 
 
 def register(app: falcon.App, deps: Deps) -> None:

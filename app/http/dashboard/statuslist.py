@@ -9,6 +9,7 @@ from __future__ import annotations
 import falcon
 
 from app.http.dashboard import Deps, render
+from app.http.dashboard.openapi import page
 from app.http.statuspages import PageIndex
 
 
@@ -23,6 +24,9 @@ class StatusPagesList:
         broken = [r for r in self.deps.store.resources.list(kind="StatusPage")
                   if (r.namespace, r.name) not in served]  # fmt: skip
         render(req, resp, "dashboard/statuslist.html", active="status-pages", pages=pages, broken=broken)
+
+
+OPENAPI = {"/status-pages": {"get": page("the status pages, with their public links (HTML)")}}
 
 
 def register(app: falcon.App, deps: Deps) -> None:
