@@ -270,6 +270,7 @@ def test_theme_switch_sets_a_cookie_and_goes_back_locally(lite: Site) -> None:
     away = lite.anonymous.simulate_get("/theme", params={"set": "light", "next": "//evil.example/"})
     assert away.headers["location"].endswith("/") and "evil" not in away.headers["location"]
     assert lite.anonymous.simulate_get("/theme", params={"set": "pink"}).status_code == 400
+    assert lite.anonymous.simulate_get("/theme", query_string="set=").status_code == 400
     page = lite.client.simulate_get("/", headers={"Cookie": "kk_theme=dark"}).text
     assert '<html lang="en" data-theme="dark">' in page
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
+from urllib.parse import parse_qs
 
 import falcon
 
@@ -78,7 +79,8 @@ class AssetFile:
 
 class ThemeSwitch:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        chosen = req.get_param("set") or "auto"
+        # Read with blanks kept: `set=` names no theme and is refused like any other unknown one.
+        chosen = parse_qs(req.query_string, keep_blank_values=True).get("set", ["auto"])[-1]
         if chosen not in THEMES:
             raise falcon.HTTPBadRequest(
                 title="Invalid parameter", description=f"set: must be one of {', '.join(THEMES)}"
@@ -101,7 +103,7 @@ OPENAPI = {
     }},
     "/theme": {"get": {
         "summary": "choose the dashboard's theme (a cookie) and go back", "tags": TAGS,
-        "parameters": [query("set", "the theme", {"type": "string", "enum": list(THEMES)}),
+        "parameters": [query("set", "the theme (default auto)", {"type": "string", "enum": list(THEMES)}),
                        query("next", "a path on this site to go back to")],
         "responses": {"303": {"description": "back to `next` or the overview"},
                       "400": error("invalid parameter")},
