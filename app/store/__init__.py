@@ -19,6 +19,7 @@ from app.store.migrations import MIGRATIONS
 from app.store.push import PushRepo, PushToRecord
 from app.store.resources import ResourceRecord, ResourceRepo, SyncResult
 from app.store.rollups import HeartbeatPages, RollupRepo
+from app.store.series import BriefState, OpenIncident, SeriesRepo
 from app.store.transitions import Claim, TransitionRepo, TransitionView
 
 
@@ -32,6 +33,7 @@ class Store:
         self.transitions = TransitionRepo(self.db)
         self.rollups = RollupRepo(self.db, self.dialect)
         self.heartbeat_pages = HeartbeatPages(self.db)
+        self.series = SeriesRepo(self.db, self.dialect)
         self.push = PushRepo(self.db, self.checks)
         self.deliveries = DeliveryRepo(self.db)
         self.sessions = SessionRepo(self.db)
@@ -57,11 +59,13 @@ class Store:
 
 __all__ = [
     "AuditView",
+    "BriefState",
     "CheckToRecord",
     "Claim",
     "DeliveryView",
     "HeartbeatView",
     "IncidentView",
+    "OpenIncident",
     "PushToRecord",
     "Recorded",
     "ResourceRecord",

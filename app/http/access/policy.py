@@ -20,6 +20,7 @@ PUBLIC: frozenset[str] = frozenset({
     "/badge/{namespace}/{name}/latency.svg", "/badge/{namespace}/{name}/cert.svg",
     "/api/push/{token}", "/api/push/{token}/{action}",
     "/login", "/api/v1/auth/login", "/api/v1/auth/oidc/login", "/api/v1/auth/oidc/callback",
+    "/assets/{name}", "/theme",  # the dashboard's stylesheet and script, and the light/dark switch
 })  # fmt: skip
 
 # Routes any logged-in principal may use whatever its role: who am I, log out, own TOTP.
@@ -61,6 +62,6 @@ def requirement(method: str, template: str, params: dict[str, str] | None = None
         return Requirement("viewer", "self", "write" if write else "read")
     role = "editor" if write else "viewer"
     kind = (params or {}).get("kind", "").lower()
-    if area == "audit" or (area == "resources" and write and kind in ADMIN_KINDS):
+    if area == "audit" or template == "/audit" or (area == "resources" and write and kind in ADMIN_KINDS):
         role = "admin"
     return Requirement(role, area, "write" if write else "read")
