@@ -54,6 +54,8 @@ class Sender:
         if row is None or row.status not in (DeliveryStatus.PENDING, DeliveryStatus.SENDING):
             return None
         if row.status == DeliveryStatus.SENDING:  # a claim whose holder died comes back as pending
+            if self._may_still_land(row):
+                return None  # the lease runs out first; the sweeper brings it back then
             if not repo.retake(row.id, rt.clock(), LEASE_S, rt.liveness.alive):
                 return None  # in flight on a live worker
             row = repo.get(row.id)
@@ -86,7 +88,9 @@ class Sender:
         ctx = dispatch.context(provider, rt.secrets, rt.session())
         monitor = rt.catalog.monitor(claimed.monitor_uid) if claimed.monitor_uid else None
         msg = dispatch.message_from(claimed, facts, monitor)
-        repo.going_out(claimed.id, token)
+        if not repo.going_out(claimed.id, token):
+            log.warning("delivery %d: the claim was retaken before its request left; not sending", claimed.id)
+            return None
         try:
             dispatch.send(provider, msg, ctx)
         except Exception as exc:
@@ -113,6 +117,16 @@ class Sender:
         if not ending:
             return ""
         return f"incident {row.incident_id} was over ({ending}) before this {row.event} notice could go out"
+
+    def _may_still_land(self, row: DeliveryView) -> bool:
+        """A request that left within the attempt's lease, for an outage still going on: a holder that
+        stopped beating may only have stalled, and its request may still arrive. Sending it again now
+        would be a second DOWN without a crash; a stale one is superseded at once (the UP waits for it)."""
+        if not row.in_flight or row.claimed_at is None:
+            return False
+        if (self.rt.clock() - row.claimed_at).total_seconds() >= LEASE_S:
+            return False
+        return not self.stale(row)
 
     def _unannounced(self, row: DeliveryView) -> bool:
         """An UP or reminder for an outage this provider never heard of."""

@@ -50,6 +50,7 @@ class DeliveryView:
     next_at: datetime | None = None
     maybe_delivered: bool = False
     token: str | None = None  # set on the view a claim returns
+    in_flight: bool = False  # the current attempt's request has left
 
     def to_json(self) -> dict[str, Any]:
         quiet = self.status in (DeliveryStatus.SUPPRESSED, DeliveryStatus.SUPERSEDED)
@@ -71,7 +72,7 @@ def _view(r: Any, token: str | None = None) -> DeliveryView:
     return DeliveryView(
         r.id, r.event_key, r.provider_uid, r.monitor_uid, r.event, r.status, r.attempts, r.last_error or "",
         r.title or "", r.body or "", from_db(r.created_at), from_db(r.sent_at), r.incident_id,  # type: ignore[arg-type]
-        from_db(r.claimed_at), from_db(r.next_at), bool(r.maybe_delivered), token,
+        from_db(r.claimed_at), from_db(r.next_at), bool(r.maybe_delivered), token, bool(r.in_flight),
     )  # fmt: skip
 
 
@@ -157,11 +158,16 @@ class DeliveryRepo:
                 setattr(row, name, value)
             return True
 
-    def going_out(self, delivery_id: int, token: str) -> None:
-        """The attempt's request is about to leave: from now on its outcome may be unknown."""
+    def going_out(self, delivery_id: int, token: str) -> bool:
+        """The attempt's request is about to leave: from now on its outcome may be unknown. False when
+        the claim is no longer this token's (retaken from a holder that stalled): then it must not send."""
         with db_session:
-            self.db.execute("UPDATE kk_deliveries SET in_flight = $yes WHERE id = $id AND claim_token = $t",
-                            {"yes": True, "id": delivery_id, "t": token})  # fmt: skip
+            cur = self.db.execute(
+                "UPDATE kk_deliveries SET in_flight = $yes "
+                "WHERE id = $id AND claim_token = $t AND status = $s",
+                {"yes": True, "id": delivery_id, "t": token, "s": str(DeliveryStatus.SENDING)},
+            )
+            return bool(cur.rowcount == 1)
 
     def mark_sent(self, delivery_id: int, token: str, now: datetime) -> bool:
         # last_error stays: it tells why it took attempts

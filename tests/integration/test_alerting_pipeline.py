@@ -530,3 +530,50 @@ def test_the_recovery_after_maintenance_is_announced_to_those_told_of_the_outage
 
     wait_for("the UP", lambda: receiver.events() == ["down", "up"])
     assert harness.store.incidents.open_for(harness.uid("checkout")) is None
+
+
+def test_a_down_in_flight_when_its_worker_stopped_beating_is_not_repeated_while_the_outage_lasts(
+    harness: Harness, receiver: WebhookReceiver
+) -> None:
+    """A missed beat does not prove the request failed (a stalled worker may still finish it):
+    during the outage the notice is not sent again until the attempt's lease has run out."""
+    harness.apply(MONITOR.format(name="checkout"), PROVIDER.format(name="chat", url=receiver.url), policy())
+    harness.check("checkout", ok=True)
+    receiver.holding = True  # the chat takes the DOWN and keeps the sender waiting
+    harness.check("checkout", ok=False, settle=False)
+    assert receiver.arrived.wait(10)
+    (down,) = wait_for(
+        "the DOWN in flight", lambda: [d for d in harness.deliveries() if d.status == "sending"]
+    )
+    with db_session:  # its worker dies with the request out: its own finish will not count
+        harness.store.db.execute(
+            "UPDATE kk_deliveries SET claim_holder = 'host:4242', claim_token = 'gone' WHERE id = $id",
+            {"id": down.id},
+        )
+    harness.alerts.deliver.send(down.id, None)  # the broker hands the message to another worker
+    harness.jobs.sweep_deliveries()
+    time.sleep(1.0)
+    assert len(receiver.bodies) == 1  # not sent again while the first request may still land
+    receiver.holding = False
+    receiver.hold.set()
+    harness.settle()
+    assert receiver.events() == ["down"]
+    row = harness.store.deliveries.get(down.id)
+    assert row is not None and (row.status, row.attempts) == ("sending", 1)
+
+    harness.offset = timedelta(seconds=61)  # past the attempt's lease: the outcome stays unknown
+    assert harness.jobs.sweep_deliveries() == 1
+    harness.settle()
+    wait_for("the repeated DOWN", lambda: receiver.events() == ["down", "down"])
+    row = harness.store.deliveries.get(down.id)
+    assert row is not None and (row.status, row.attempts, row.maybe_delivered) == ("sent", 2, True)
+
+
+def test_a_worker_whose_claim_was_retaken_does_not_send(harness: Harness) -> None:
+    repo = harness.store.deliveries
+    row, _ = repo.create("k:9", "p", "m", "down", "pending", "t", "b", harness.now())
+    claim = repo.claim(row.id, "stalled-worker", harness.now())
+    assert claim is not None and claim.token
+    later = harness.now() + timedelta(seconds=61)
+    assert repo.retake(row.id, later, 60.0, alive=lambda h: True)  # it overran its lease
+    assert repo.going_out(row.id, claim.token) is False  # so it must not send
