@@ -81,6 +81,17 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: LogFormat = Field(LogFormat.TEXT, description="text or json")
     worker_threads: int = Field(8, ge=1, le=512, description="check threads per worker process")
+    check_pool_threads: int = Field(
+        32,
+        ge=1,
+        le=1024,
+        description="threads per worker process that run the checks of batches (one pool, shared by "
+        "every batch the process handles)",
+    )
+    scheduler_slot_ms: int = Field(
+        200, ge=50, le=1000, description="the scheduler enqueues the monitors due in each slot this long"
+    )
+    scheduler_batch_max: int = Field(150, ge=1, le=1000, description="most checks in one check_batch message")
     instance_id: str | None = Field(None, description="identity in leases; default host:pid")
     namespace: str = Field("default", description="namespace for manifests that name none")
     allowed_env: str = Field(

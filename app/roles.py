@@ -33,6 +33,7 @@ from app.actors.broker import (
 )
 from app.actors.checks import guard_ttl
 from app.actors.periodic import periodic_jobs
+from app.actors.pool import CheckPool
 from app.actors.runtime import default_identity
 from app.catalog import Catalog
 from app.config import Settings
@@ -123,6 +124,9 @@ def build_actors(parts: Parts) -> Actors:
         identity=parts.identity,
         kube=parts.kube.api if parts.kube is not None else None,
         liveness=parts.liveness,
+        # One pool per process runs every batch's checks: Dramatiq's check threads only hand it
+        # batches and wait, so checks in flight stay at worker_threads + check_pool_threads.
+        pool=CheckPool(parts.settings.check_pool_threads),
     )
     alerts = register_alert_actors(parts.broker, rt)
     rt.in_maintenance = alerts.in_maintenance
@@ -165,14 +169,16 @@ def start_workers(parts: Parts, threads: int, stop: threading.Event | None = Non
 
 
 def start_scheduler(parts: Parts, actors: Actors, elected: bool) -> tuple[MonitorScheduler, Elector | None]:
+    # One check_batch message per slot's chunk of due monitors (the periodic jobs still send single checks).
     sched = MonitorScheduler(
         parts.catalog,
-        enqueue=lambda uid, gen, planned, timeout, token: actors.enqueue_check(
-            uid, gen, planned, timeout, token=token
-        ),
+        enqueue=None,
         guard=parts.guard,
         guard_ttl=guard_ttl,
         periodic=actors.periodic,
+        enqueue_batch=actors.enqueue_batch,
+        slot_s=parts.settings.scheduler_slot_ms / 1000,
+        batch_max=parts.settings.scheduler_batch_max,
     )
     parts.scheduler = sched
     if not elected:
@@ -216,7 +222,9 @@ def initial_admin(parts: Parts, writer: ResourceWriter | None) -> tuple[User, st
     return initial.admin_user(password), where, created
 
 
-def serve_web(parts: Parts, actors: Actors, threads: int = 8) -> Any:
+def serve_web(parts: Parts, actors: Actors, threads: int = 16) -> Any:
+    # 16: a push waits for its group commit (app.http.group_commit) without using the CPU, and the
+    # threads that wait are the ones that fill the next batch.
     rt = actors.runtime
     writer = manifest_writer(parts)
     try:
@@ -374,5 +382,6 @@ class Embedded:
             self.kube_controller.stop()
         for w in self.workers:
             w.stop(timeout=5000)
+        self.actors.runtime.pool.shutdown()
         self.parts.broker.close()
         self.parts.store.close()

@@ -1,14 +1,19 @@
-"""Real KubeKuma processes for the pipeline benchmark: controller, scheduler, workers and web.
+"""Real KubeKuma processes for the pipeline benchmark, in the two shapes it compares.
 
-Each cluster gets a fresh PostgreSQL database (`kk_bench_*`, dropped afterwards), a Redis
-namespace of its own (deleted afterwards) and a manifests folder the benchmark writes
-MonitorSets into. Only the processes started here are ever signalled, by their pid.
+`Cluster` is the scaled-out shape: controller, scheduler, workers and web, on a fresh
+PostgreSQL database (`kk_bench_*`, dropped afterwards) and a Redis server of its own on a
+spare port (so its CPU is this cluster's alone). `EmbeddedRun` is the default shape:
+one `kubekuma run` process on a SQLite file with the in-memory broker. Both take
+MonitorSets in a manifests folder and are read the same way (heartbeats in the database),
+so the benchmark measures them with one method. Only the processes started here are ever
+signalled, by their pid.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -19,7 +24,7 @@ from typing import Any
 import psycopg2
 import redis
 
-from bench.common import PG_ADMIN, REDIS_URL, child_env, free_port, proc_cpu_s, python, unique
+from bench.common import PG_ADMIN, child_env, free_port, proc_cpu_s, python, unique
 
 ROLES = ("controller", "scheduler", "worker-1", "worker-2", "web")
 
@@ -45,6 +50,11 @@ def utc_naive(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None)
 
 
+def _time(value: Any) -> datetime:
+    """A timestamp column: PostgreSQL gives a datetime, SQLite the text Pony wrote."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 class Cluster:
     def __init__(self, worker_threads: int = 8, workers: int = 2) -> None:
         self.dir = tempfile.TemporaryDirectory(prefix="kkbench-cluster-")
@@ -57,8 +67,14 @@ class Cluster:
         self.worker_threads = worker_threads
         self.workers = workers
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.redis_port = free_port()
+        self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
+        self.redis: subprocess.Popen[bytes] | None = None
         self._conn: Any = None
         self._created = False
+
+    label = "scaled out (PostgreSQL + Redis)"
+    queues = True  # queue depths can be read (Redis)
 
     # -- lifecycle ----------------------------------------------------------------------------
     @property
@@ -66,6 +82,7 @@ class Cluster:
         return PG_ADMIN.rsplit("/", 1)[0] + "/" + self.db_name
 
     def start(self) -> Cluster:
+        self._start_redis()
         admin = psycopg2.connect(PG_ADMIN)
         admin.autocommit = True
         with admin.cursor() as cur:
@@ -74,7 +91,7 @@ class Cluster:
         self._created = True
         env = child_env(
             KUBEKUMA_DATABASE_URL=self.db_url,
-            KUBEKUMA_REDIS_URL=REDIS_URL,
+            KUBEKUMA_REDIS_URL=self.redis_url,
             KUBEKUMA_REDIS_NAMESPACE=self.namespace,
             KUBEKUMA_MANIFESTS=str(self.manifests),
             KUBEKUMA_LISTEN=f"127.0.0.1:{self.port}",
@@ -87,6 +104,24 @@ class Cluster:
             self._spawn(f"worker-{i}", ["worker", "--threads", str(self.worker_threads)], env)
         self._spawn("web", ["web"], env)
         return self
+
+    def _start_redis(self) -> None:
+        log = open(self.root / "redis.log", "wb")  # noqa: SIM115 - lives as long as the server
+        args = ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", str(self.root)]  # fmt: skip
+        self.redis = subprocess.Popen(args, stdout=log, stderr=log)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis.from_url(self.redis_url, socket_timeout=0.5).ping():
+                    return
+            except redis.RedisError:
+                time.sleep(0.1)
+        raise RuntimeError("the benchmark's redis-server did not start")
+
+    def context_pids(self) -> dict[str, list[int]]:
+        """The services' processes that work for this cluster alone: its database's backends, its Redis."""
+        return {"PostgreSQL": self.db_backend_pids(), "Redis": [self.redis.pid] if self.redis else []}
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
         log = open(self.root / f"{name}.log", "wb")  # noqa: SIM115 - lives as long as the process
@@ -113,10 +148,9 @@ class Cluster:
             with admin.cursor() as cur:
                 cur.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
             admin.close()
-        client = redis.Redis.from_url(REDIS_URL)
-        for key in client.scan_iter(f"{self.namespace}*", count=1000):
-            client.delete(key)
-        client.close()
+        if self.redis is not None and self.redis.poll() is None:
+            self.redis.terminate()
+            self.redis.wait(15)
         self.dir.cleanup()
 
     def check_alive(self) -> None:
@@ -178,7 +212,7 @@ class Cluster:
             "WHERE r.name LIKE %s AND h.time >= %s AND h.time < %s",
             (f"{set_name}-%", utc_naive(t0), utc_naive(t1)),
         )
-        return [(uid, t.replace(tzinfo=UTC).timestamp()) for uid, t in rows]
+        return [(uid, _time(t).replace(tzinfo=UTC).timestamp()) for uid, t in rows]
 
     def uids_of_set(self, set_name: str) -> list[str]:
         rows = self.sql(
@@ -193,7 +227,7 @@ class Cluster:
         return [int(r[0]) for r in rows]
 
     def queue_depth(self, queue: str = "checks") -> int:
-        client = redis.Redis.from_url(REDIS_URL)
+        client = redis.Redis.from_url(self.redis_url)
         try:
             return int(client.llen(f"{self.namespace}:{queue}"))
         finally:
@@ -225,3 +259,67 @@ class Cluster:
         raise TimeoutError(
             f"only {self.checked_monitors(set_name)}/{n} monitors checked after {timeout:.0f}s"
         )
+
+
+class EmbeddedRun(Cluster):
+    """`kubekuma run`: everything in one process, on a SQLite file and the in-memory broker."""
+
+    label = "embedded (kubekuma run, SQLite)"
+    queues = False  # the in-memory broker's queues are inside the process
+
+    def __init__(self, worker_threads: int = 8) -> None:
+        super().__init__(worker_threads=worker_threads, workers=1)
+        self.db_path = self.root / "kk.db"
+
+    def start(self) -> EmbeddedRun:
+        env = child_env(KUBEKUMA_WORKER_THREADS=str(self.worker_threads), KUBEKUMA_LOG_LEVEL="WARNING")
+        env.pop("KUBEKUMA_REDIS_URL", None)
+        env.pop("KUBEKUMA_DATABASE_URL", None)
+        args = ["run", "--manifests", str(self.manifests), "--listen", f"127.0.0.1:{self.port}",
+                "--database-url", f"sqlite:///{self.db_path}"]  # fmt: skip
+        self._spawn("kubekuma run", args, env)
+        return self
+
+    def context_pids(self) -> dict[str, list[int]]:
+        return {}
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self.dir.cleanup()
+
+    def sql(self, query: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """The same queries on the SQLite file (datetimes as the text Pony writes)."""
+        if self._conn is None:
+            self._conn = sqlite3.connect(self.db_path, timeout=30)
+        values = tuple(a.isoformat(" ", "microseconds") if isinstance(a, datetime) else a for a in args)
+        return list(self._conn.execute(query.replace("%s", "?"), values).fetchall())
+
+    def table_exists(self) -> bool:
+        if not self.db_path.exists():
+            return False
+        try:
+            return bool(self.sql("SELECT name FROM sqlite_master WHERE name = 'kk_monitor_state'"))
+        except sqlite3.Error:
+            return False
+
+    def db_backend_pids(self) -> list[int]:
+        return []
+
+    def queue_depth(self, queue: str = "checks") -> int:
+        return -1  # unknown from outside
+
+    def wait_queue_below(self, queue: str, depth: int, timeout: float) -> float:
+        """No queue to watch from outside: give the start-up burst a few seconds."""
+        time.sleep(min(timeout, 5.0))
+        return min(timeout, 5.0)

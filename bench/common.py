@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -88,6 +90,21 @@ def pids_named(comm: str) -> list[int]:
         except OSError:
             continue
     return out
+
+
+def py_spy(pid: int, seconds: float, label: str) -> subprocess.Popen[bytes] | None:
+    """Sample one process's stacks (all threads, holding the GIL) for `seconds` into bench/results/,
+    as collapsed stacks; None (and a note) when py-spy is not installed."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        say("   (--profile: py-spy is not installed; `pip install py-spy` into the venv)")
+        return None
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{label}-profile-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+    say(f"   profiling {label} with py-spy into {out}")
+    cmd = [spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "100", "-f", "raw",
+           "--nonblocking", "--gil", "-o", str(out)]  # fmt: skip
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def cpu_of(pids: Iterable[int]) -> dict[int, float]:

@@ -65,6 +65,9 @@ OTHER_PAGES = {
         ("incidents", "/incidents"), ("deliveries", "/deliveries"), ("silences", "/silences"),
         ("maintenance", "/maintenance"), ("status pages", "/status-pages"), ("providers", "/providers"),
         ("policies", "/policies"), ("settings", "/settings"), ("API keys", "/api-keys"), ("audit", "/audit"),
+        ("deliveries, failed", "/deliveries?status=failed"),
+        ("deliveries, one provider", "/deliveries?provider=ns0/hook0"),
+        ("incidents, closed", "/incidents?state=closed"), ("maintenance, 366 days", "/maintenance?days=366"),
     ]
 }  # fmt: skip
 
@@ -135,7 +138,64 @@ def seed(store: Store, now: datetime) -> tuple[str, dict[tuple[str, str], dict[s
 
             store.checks.record(uid, result, decide, at)
     say(f"   recorded {3 * MONITORS} checks in {time.perf_counter() - t0:.1f} s")
+    seed_alerting(store, now, uids)
     return key, secrets
+
+
+def seed_alerting(store: Store, now: datetime, uids: list[str]) -> None:
+    """What the alerting pages read: 5 providers, 20 policies, 40 silences (half expired), 10 maintenance
+    windows (half daily), 3 status pages of 100 monitors, and 5,000 deliveries of every status."""
+    t0 = time.perf_counter()
+    recs = []
+
+    def add(kind: str, ns: str, name: str, spec: dict[str, Any]) -> None:
+        recs.append(
+            ResourceRecord(folder_uid(kind, ns, name), kind, ns, name, spec, spec_hash=f"{kind}{ns}{name}")
+        )
+
+    for i in range(5):
+        add(
+            "NotificationProvider",
+            f"ns{i}",
+            f"hook{i}",
+            {"type": "webhook", "webhook": {"url": f"https://hooks.internal/{i}"}},
+        )
+    for i in range(20):
+        sel = {"matchLabels": {"team": f"team{i % 7}"}} if i % 4 else {}
+        add("NotificationPolicy", f"ns{i % NAMESPACES}", f"policy{i}", {
+            "priority": i, "namespaces": ["*"], "monitorSelector": sel, "continue": i % 3 == 0,
+            "providers": [{"name": f"hook{i % 5}", "namespace": f"ns{i % 5}"}]})  # fmt: skip
+    for i in range(40):
+        ends = now + timedelta(hours=2) if i % 2 else now - timedelta(days=i)
+        add("Silence", f"ns{i % NAMESPACES}", f"silence{i}", {
+            "matchers": [{"name": "team", "value": f"team{i % 7}"}],
+            "startsAt": (ends - timedelta(hours=4)).isoformat(), "endsAt": ends.isoformat(),
+            "comment": f"bench {i}",
+        })  # fmt: skip
+    for i in range(10):
+        spec: dict[str, Any] = {
+            "title": f"Window {i}", "monitorSelector": {"matchLabels": {"tier": "critical"}},
+            "start": "2024-01-01T03:00:00", "duration": "30m", "timezone": "Europe/Berlin",
+        }  # fmt: skip
+        if i % 2:
+            spec["rrule"] = "FREQ=DAILY"
+        add("MaintenanceWindow", f"ns{i}", f"window{i}", spec)
+    for i in range(3):
+        add("StatusPage", f"ns{i}", f"page{i}", {"slug": f"page{i}", "title": f"Page {i}",
+                                                  "groups": [{"name": "All", "selector": {}}]})  # fmt: skip
+    for r in recs:
+        store.resources.upsert(r)
+    statuses = ("sent", "sent", "sent", "failed", "suppressed", "superseded", "pending")
+    for i in range(5000):
+        provider = folder_uid("NotificationProvider", f"ns{i % 5}", f"hook{i % 5}")
+        status = statuses[i % len(statuses)]
+        event = "down" if i % 2 else "up"
+        why = "HTTP 500" if status == "failed" else "silenced"
+        at = now - timedelta(minutes=i)
+        store.deliveries.create(
+            f"bench-{i}", provider, uids[i % len(uids)], event, status, "t", "", at, reason=why
+        )
+    say(f"   seeded alerting objects and 5,000 deliveries in {time.perf_counter() - t0:.1f} s")
 
 
 Row = tuple[str, float, float, float, int]  # page, wall p50 ms, wall p95 ms, CPU p95 ms, body bytes

@@ -3,10 +3,17 @@
 The pipeline benchmark says how many checks/s the processes sustain; this one says where
 a worker's CPU goes. Each step runs sequentially (bounded in count and time) against the
 same nginx/Python target and a fresh PostgreSQL database (plus SQLite, the embedded
-default): the catalog lookup, the helper thread of `call_within`, the HTTP checker,
-`CheckRepo.record` (with its SQL statement count and the PostgreSQL backend's own CPU),
-the whole `check_monitor`, the scheduler's enqueue (guard + send) and Dramatiq's own
-per-message cost (a no-op actor consumed by a real Worker from Redis).
+default): the catalog lookup, `call_within` (a watchdog alarm, no thread), the HTTP checker,
+`CheckRepo.record` (with the PostgreSQL backend's own CPU, and on SQLite its statements),
+`CheckRepo.record_many` of 100 checks (divide by 100 for a check's share), the whole
+`check_monitor`, the scheduler's enqueue (guard + send) and Dramatiq's own per-message
+cost (a no-op actor consumed by a real Worker from Redis).
+
+The batch path: `check_batch` over batches of 1, 50 and 200 monitors against the same
+target, run on the check pool (guards re-armed and released in one call each, checks
+concurrent, one `record_many` transaction), reported per check; the CPU is the whole
+process's (pool threads included). Beside it, the concurrency mechanism alone: the same
+GETs on a pool of threads with a session each versus one asyncio loop with aiohttp.
 
 Run alone: `python -m bench.hotpath [--quick]`.
 """
@@ -50,6 +57,9 @@ def timed(fn: Callable[[int], Any], n: int, cap_s: float) -> dict[str, float]:
     }
 
 
+BATCH = 100  # checks per record_many call
+
+
 def timed_db(fn: Callable[[int], Any], n: int, cap_s: float, backend: int | None) -> dict[str, float]:
     """`timed`, plus the CPU the PostgreSQL backend serving this connection spent per call."""
     before = proc_cpu_s(backend) if backend else 0.0
@@ -79,7 +89,7 @@ def store_steps(
     from app.catalog import Catalog
     from app.checkers import CheckContext, run_check
     from app.resources.loader import SecretStore
-    from app.store import Store
+    from app.store import CheckToRecord, Store
 
     store = Store(db_url)
     try:
@@ -113,14 +123,30 @@ def store_steps(
             with db_session:
                 backend = int(store.db.select("SELECT pg_backend_pid()")[0])
         r = timed_db(record, n, cap, backend)
-        # Pony counts every statement it sends in its per-thread stats (the commit is not one of them).
-        before = {sql: st.db_count for sql, st in store.db.local_stats.items() if sql is not None}
-        record(0)
-        after = {sql: st.db_count for sql, st in store.db.local_stats.items() if sql is not None}
-        stmts = [" ".join(sql.split())[:90] for sql in after for _ in range(after[sql] - before.get(sql, 0))]
-        r["statements"] = len(stmts)
-        r["sql"] = stmts
+        if label == "SQLite":  # the store writes through the driver: SQLite's trace sees every statement
+            stmts: list[str] = []
+            with db_session:
+                store.db.get_connection().set_trace_callback(stmts.append)
+            record(0)
+            with db_session:
+                store.db.get_connection().set_trace_callback(None)
+            # less the COMMIT of the session that set the trace and the BEGIN of the one that unset it
+            r["sql"] = [" ".join(sql.split())[:90] for sql in stmts[1:-1]]
+            r["statements"] = len(r["sql"])
         rows.append((f"CheckRepo.record ({label})", r))
+        batch = [f"hot-b{i}" for i in range(BATCH)]
+
+        def record_many(_: int) -> None:
+            now = datetime.now(UTC)
+            store.checks.record_many(
+                [CheckToRecord(u, result, lambda prev: next_state(prev, result, policy, False, now), now)
+                 for u in batch]
+            )  # fmt: skip
+
+        record_many(0)  # the first call creates the state rows
+        rows.append(
+            (f"CheckRepo.record_many, {BATCH} checks ({label})", timed_db(record_many, n, cap, backend))
+        )
 
         def whole(_: int) -> None:
             guard.acquire("hot-0", 15)
@@ -193,9 +219,12 @@ def dramatiq_steps(n: int, cap: float) -> list[tuple[str, Any]]:
     )
     rows: list[tuple[str, Any]] = []
     try:
+        tokens: dict[str, str] = {}
 
         def enqueue(i: int) -> None:
-            if guard.acquire(f"u{i}", 20):
+            token = guard.acquire(f"u{i}", 20)
+            if token:
+                tokens[f"u{i}"] = token
                 actor.send_with_options(args=(f"u{i}", 1, time.time()), time_limit=15000)
 
         rows.append(("scheduler tick: guard.acquire + send", timed(enqueue, total, cap)))
@@ -216,7 +245,13 @@ def dramatiq_steps(n: int, cap: float) -> list[tuple[str, Any]]:
                 },
             )
         )
-        rows.append(("guard.release (Redis DEL)", timed(lambda i: guard.release(f"u{i}"), total, cap)))
+        rows.append(
+            (
+                "guard.release (Redis DEL)",
+                timed(lambda i: guard.release(f"u{i}", tokens.get(f"u{i}", "")), total, cap),
+            )
+        )
+        rows += guard_batch_steps(guard, total, cap)
     finally:
         broker.close()
         client = redis.Redis.from_url(REDIS_URL)
@@ -224,6 +259,28 @@ def dramatiq_steps(n: int, cap: float) -> list[tuple[str, Any]]:
             client.delete(key)
         client.close()
     return rows
+
+
+def guard_batch_steps(guard: Any, n: int, cap: float) -> list[tuple[str, Any]]:
+    """What a batch of 200 pays the guard per mark: re-arm and release, each one pipelined call."""
+    uids = [f"g{i}" for i in range(200)]
+
+    def cycle(_: int) -> None:
+        marks = [(u, guard.acquire(u, 20) or "", 15.0) for u in uids]
+        c0 = time.process_time()
+        guard.rearm_many(marks, "bench-worker")
+        guard.release_many([(u, t) for u, t, _ in marks])
+        spent.append(time.process_time() - c0)
+
+    spent: list[float] = []
+    r = timed(cycle, max(3, n // 200), cap)
+    per = median(spent) / 200 * 1000
+    return [
+        (
+            "RedisGuard rearm_many + release_many of 200, per mark",
+            {"calls": r["calls"] * 200, "wall_ms_p50": float("nan"), "cpu_ms_p50": per, "cpu_ms_mean": per},
+        )
+    ]
 
 
 def catalog_steps(quick: bool) -> list[tuple[str, Any]]:
@@ -246,8 +303,127 @@ def call_within_steps(n: int, cap: float) -> list[tuple[str, Any]]:
     from app.checkers.deadline import Deadline, call_within
 
     return [
-        ("call_within: helper thread, empty fn", timed(lambda i: call_within(lambda: 1, Deadline(5)), n, cap))
+        (
+            "call_within: watchdog alarm, empty fn",
+            timed(lambda i: call_within(lambda: 1, Deadline(5), on_timeout=lambda: None), n, cap),
+        )
     ]
+
+
+BATCH_SIZES = (1, 50, 200)
+
+
+def _monitors(url: str, n: int) -> list[Any]:
+    from app.store import ResourceRecord
+
+    return [
+        ResourceRecord(
+            uid=f"hot-b{i}",
+            kind="Monitor",
+            namespace="bench",
+            name=f"hot-b{i}",
+            spec={"type": "http", "interval": "20s", "timeout": "5s", "http": {"url": f"{url}/b{i}"}},
+            spec_hash=f"b{i}",
+        )
+        for i in range(n)
+    ]
+
+
+def batch_steps(
+    db_url: str, label: str, target: Target, guard: Any, n: int, cap: float
+) -> list[tuple[str, Any]]:
+    """`check_batch` per check, for each batch size, on the process's check pool."""
+    from app.actors import Runtime
+    from app.actors.batch import check_batch
+    from app.actors.pool import CheckPool
+    from app.catalog import Catalog
+    from app.resources.loader import SecretStore
+    from app.store import Store
+
+    store = Store(db_url)
+    pool = CheckPool(32)
+    size = max(BATCH_SIZES)
+    try:
+        store.resources.sync(_monitors(target.url, size))
+        catalog = Catalog(store)
+        catalog.refresh(force=True)
+        rt = Runtime(store=store, catalog=catalog, secrets=SecretStore(), guard=guard, pool=pool)
+        uids = [f"hot-b{i}" for i in range(size)]
+
+        def run(b: int) -> None:
+            items = [[u, 1, time.time(), guard.acquire(u, 15)] for u in uids[:b]]
+            check_batch(rt, items, lambda tid: None, lambda *a: None)
+
+        run(size)  # first checks: state rows and transitions (new -> UP) out of the way
+        rows: list[tuple[str, Any]] = []
+        for b in BATCH_SIZES:
+            r = timed(lambda _i, b=b: run(b), max(3, n // b), cap)
+            per = {k: v / b for k, v in r.items() if k != "calls"}
+            rows.append((f"check_batch of {b}, per check ({label})", {"calls": r["calls"] * b, **per}))
+        return rows
+    finally:
+        pool.shutdown()
+        store.close()
+
+
+def concurrency_steps(target: Target, n: int) -> list[tuple[str, Any]]:
+    """The same GETs, 200 at a time: a pool of 32 threads with a requests.Session each (what the
+    check pool does) versus one asyncio loop with aiohttp (32 connections): CPU per request."""
+    import asyncio
+    import concurrent.futures as cf
+
+    import requests
+
+    local = threading.local()
+
+    def get(i: int) -> int:
+        s = getattr(local, "s", None)
+        if s is None:
+            s = local.s = requests.Session()
+        return s.get(f"{target.url}/c{i}", timeout=5).status_code
+
+    rows: list[tuple[str, Any]] = []
+    with cf.ThreadPoolExecutor(32) as ex:
+        list(ex.map(get, range(200)))  # warm the sessions
+
+        def threads(_: int) -> None:
+            list(ex.map(get, range(200)))
+
+        r = timed(threads, max(3, n // 200), 30)
+        rows.append(("200 GETs, pool of 32 threads + requests, per GET", _per(r, 200)))
+    try:
+        import aiohttp
+    except ImportError:
+        return rows
+
+    async def many(session: Any) -> None:
+        async def one(i: int) -> int:
+            async with session.get(f"{target.url}/c{i}") as resp:
+                await resp.read()
+                return int(resp.status)
+
+        await asyncio.gather(*(one(i) for i in range(200)))
+
+    async def loop_runs(calls: int) -> dict[str, float]:
+        conn = aiohttp.TCPConnector(limit=32)
+        async with aiohttp.ClientSession(connector=conn, timeout=aiohttp.ClientTimeout(total=5)) as session:
+            await many(session)
+            walls, cpus = [], []
+            for _ in range(calls):
+                c0, t0 = time.process_time(), time.perf_counter()
+                await many(session)
+                walls.append(time.perf_counter() - t0)
+                cpus.append(time.process_time() - c0)
+        return {"calls": len(walls), "wall_ms_p50": median(walls) * 1000, "cpu_ms_p50": median(cpus) * 1000,
+                "cpu_ms_mean": sum(cpus) / len(cpus) * 1000}  # fmt: skip
+
+    r = asyncio.run(loop_runs(max(3, n // 200)))
+    rows.append(("200 GETs, one asyncio loop + aiohttp, per GET", _per(r, 200)))
+    return rows
+
+
+def _per(r: dict[str, float], k: int) -> dict[str, float]:
+    return {"calls": r["calls"] * k, **{key: v / k for key, v in r.items() if key != "calls"}}
 
 
 def main(quick: bool = False) -> dict[str, Any]:
@@ -269,6 +445,9 @@ def main(quick: bool = False) -> dict[str, Any]:
         rows += call_within_steps(n, cap)
         rows += store_steps(pg_url, "PostgreSQL", target, LocalGuard(), n, cap)
         rows += store_steps(f"sqlite:///{tmp.name}/hot.db", "SQLite", target, LocalGuard(), n, cap)
+        rows += batch_steps(pg_url, "PostgreSQL", target, LocalGuard(), n, cap)
+        rows += batch_steps(f"sqlite:///{tmp.name}/batch.db", "SQLite", target, LocalGuard(), n, cap)
+        rows += concurrency_steps(target, n)
         rows += dramatiq_steps(n, cap)
         rows += catalog_steps(quick)
     finally:
@@ -295,8 +474,8 @@ def main(quick: bool = False) -> dict[str, Any]:
         )
     )
     for label, r in rows:
-        if "sql" in r and label.endswith("(PostgreSQL)"):
-            say(f"   statements of one CheckRepo.record on PostgreSQL ({len(r['sql'])}, then COMMIT):")
+        if "sql" in r:
+            say(f"   statements of one {label} (PostgreSQL adds FOR UPDATE to the locking SELECT):")
             for s in r["sql"]:
                 say(f"     {s}")
     out = {"quick": quick, "target": target.kind, "steps": dict(rows)}

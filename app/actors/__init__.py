@@ -1,7 +1,8 @@
 """Dramatiq actors, declared on a given broker with a given Runtime (no global state).
 
-`check_monitor` runs on the `checks` queue with no retries and a time limit that covers
-the check and the database retries after it; `handle_transition` runs on its own
+`check_monitor` (one check) and `check_batch` (a slot's worth of checks, run concurrently on
+the process's check pool) run on the `checks` queue with no retries and a time limit that
+covers the checks and the database retries after them; `handle_transition` runs on its own
 `transitions` queue with bounded retries, so neither slow checks nor a hanging provider
 (whose deliveries wait on `alerts`) hold up incident news.
 """
@@ -14,7 +15,7 @@ from typing import Any
 
 import dramatiq
 
-from app.actors import checks, transitions
+from app.actors import batch, checks, transitions
 from app.actors.broker import CHECK_QUEUE, TRANSITION_QUEUE
 from app.actors.checks import time_limit_s
 from app.actors.runtime import Runtime
@@ -61,28 +62,19 @@ def register_actors(
     hook_list: list[TransitionHook] = list(hooks or [])
     holder: dict[str, Actors] = {}
 
+    def retry_later(u: str, gen: int, wait: float, tok: str | None) -> None:
+        entry = rt.catalog.monitor(u)
+        timeout = entry.spec.timeout if entry else 10.0
+        holder["a"].enqueue_check(u, gen, rt.clock().timestamp() + wait, timeout, delay_s=wait, token=tok)
+
+    def on_transition(tid: int) -> None:
+        holder["a"].handle_transition.send(tid)
+
     def _check(uid: str, generation: int, scheduled_at: float, token: str | None = None) -> None:
-        acts = holder["a"]
-
-        def retry_later(u: str, gen: int, wait: float, tok: str | None) -> None:
-            entry = rt.catalog.monitor(u)
-            timeout = entry.spec.timeout if entry else 10.0
-            acts.enqueue_check(u, gen, rt.clock().timestamp() + wait, timeout, delay_s=wait, token=tok)
-
-        checks.check_monitor(
-            rt,
-            uid,
-            generation,
-            scheduled_at,
-            on_transition=lambda tid: acts.handle_transition.send(tid),
-            retry_later=retry_later,
-            token=token,
-        )
+        checks.check_monitor(rt, uid, generation, scheduled_at, on_transition, retry_later, token=token)
 
     def _batch(items: list[list[Any]]) -> None:
-        # Interface first: the batch runs its checks one after the other for now.
-        for uid, generation, scheduled_at, token in items:
-            _check(uid, generation, scheduled_at, token)
+        batch.check_batch(rt, items, on_transition=on_transition, retry_later=retry_later)
 
     def _transition(transition_id: int) -> None:
         try:

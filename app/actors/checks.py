@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from app.actors.runtime import Runtime
 from app.alerting.state import RetryPolicy, next_state
@@ -23,6 +23,7 @@ from app.model import CheckResult, MonitorSnapshot, State
 from app.store import Recorded
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 GUARD_MARGIN_S = 10.0
 RECORD_DEADLINE_S = 60.0  # how long a database outage may hold one result before it is dropped
@@ -43,15 +44,23 @@ def record_with_retry(
     keepalive: Callable[[], object] = lambda: None,
 ) -> Recorded | None:  # fmt: skip
     """A database outage makes the worker wait and retry (bounded), not drop the result."""
+    return with_db_retry(
+        f"a check of {uid}", lambda: rt.store.checks.record(uid, result, decide, now), keepalive
+    )
+
+
+def with_db_retry(what: str, write: Callable[[], T], keepalive: Callable[[], object]) -> T | None:
+    """`write()`, retried with backoff for up to RECORD_DEADLINE_S (None when it never got through);
+    `keepalive` runs before each retry so the guards outlive the outage."""
     delay, deadline = 0.2, time.monotonic() + RECORD_DEADLINE_S
     while True:
         try:
-            return rt.store.checks.record(uid, result, decide, now)
+            return write()
         except Exception as exc:
             if time.monotonic() + delay > deadline:
-                log.error("giving up recording a check of %s after %.0fs: %s", uid, RECORD_DEADLINE_S, exc)
+                log.error("giving up recording %s after %.0fs: %s", what, RECORD_DEADLINE_S, exc)
                 return None
-            log.warning("recording a check of %s failed, retrying in %.1fs: %s", uid, delay, exc)
+            log.warning("recording %s failed, retrying in %.1fs: %s", what, delay, exc)
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
             try:

@@ -41,6 +41,7 @@ PROBE_EVERY_S = 600.0
 class Housekeeping:
     def __init__(self, actors: Actors, alerts: AlertActors) -> None:
         self.actors, self.alerts, self.rt = actors, alerts, actors.runtime
+        self._push: tuple[int, list[Any]] | None = None  # (catalog revision, its push monitors)
 
     def jobs(self) -> list[Job]:
         return [
@@ -105,7 +106,7 @@ class Housekeeping:
         """Push monitors whose deadline passed while they were UP (or new): check them now, not at
         their next interval."""
         rt = self.rt
-        push = [m for m in rt.catalog.monitors() if m.spec.type == MonitorType.PUSH and m.spec.enabled]
+        push = self._push_monitors()
         if not push:
             return 0
         now = rt.clock()
@@ -124,6 +125,16 @@ class Housekeeping:
             if (now - since).total_seconds() > allowed and self._check_now(m.uid):
                 n += 1
         return n
+
+    def _push_monitors(self) -> list[Any]:
+        """The enabled push monitors, picked out once per catalog revision, not every second."""
+        catalog = self.rt.catalog
+        catalog.refresh()
+        if self._push is None or self._push[0] != catalog.revision:
+            revision = catalog.revision
+            found = [m for m in catalog.monitors() if m.spec.type == MonitorType.PUSH and m.spec.enabled]
+            self._push = (revision, found)
+        return self._push[1]
 
     def forget_gone(self) -> int:
         """Incidents of monitors deleted or paused close quietly; their state starts afresh."""
@@ -185,13 +196,14 @@ class Housekeeping:
     def settle_flapping(self) -> int:
         """Flapping ends between transitions (the checks calm down), so it is re-evaluated here."""
         n = 0
-        for rec in self.rt.store.resources.list(kind="Monitor"):
-            if not (rec.status.get("flapping") or {}).get("active"):
+        # Only monitors whose status ever mentioned flapping are read: not every Monitor each minute.
+        for uid, status in self.rt.store.resources.statuses_mentioning("Monitor", "flapping").items():
+            if not (status.get("flapping") or {}).get("active"):
                 continue
-            entry = self.rt.catalog.monitor(rec.uid)
+            entry = self.rt.catalog.monitor(uid)
             if entry is None:
                 continue
-            beats = self.rt.store.checks.heartbeats(rec.uid, flap.HISTORY)
+            beats = self.rt.store.checks.heartbeats(uid, flap.HISTORY)
             reason = beats[0].reason if beats else ""
             if not self.alerts.announcer.update_flapping(
                 entry, [h.state for h in beats], self.rt.clock(), reason

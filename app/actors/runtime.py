@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 
+from app.actors.pool import CheckPool
 from app.catalog import Catalog
 from app.coord import InflightGuard, Liveness, LocalLiveness
 from app.model import utc_now
@@ -34,6 +35,7 @@ class Runtime:
     kube: Any = None
     in_maintenance: Callable[[Any, datetime], bool] = lambda entry, now: False
     liveness: Liveness = field(default_factory=LocalLiveness)
+    pool: CheckPool = field(default_factory=CheckPool)  # runs the checks of batches (app/actors/pool.py)
     _local: threading.local = field(default_factory=threading.local)
 
     def session(self) -> requests.Session:

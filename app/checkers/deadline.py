@@ -2,13 +2,20 @@
 
 Socket timeouts bound each wait, not the whole check: a server that drips a byte just
 before each timeout, or a resolver that retries, can stretch a check far past
-`spec.timeout`. Each step therefore asks the deadline for what is left, and the libraries
-that block where we cannot reach (getaddrinfo inside urllib3 or websocket-client) run in
-a helper thread that is abandoned when the deadline passes.
+`spec.timeout`. Each step therefore asks the deadline for what is left, and a step that
+a library runs where we cannot reach goes through `call_within`: it runs in the caller's
+own thread (no thread is started per check), and one shared `Watchdog` thread calls the
+step's `on_timeout` when the deadline passes. Closing the step's sockets there
+(app/checkers/sockets.py) wakes a `recv` blocked on a dripping server at once; steps
+without sockets to close end by their own timeouts, which are set from what is left.
+Whatever comes back after the deadline (and a short grace) is answered as a timeout,
+as if the step had not come back at all.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -16,8 +23,8 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-# How long past the deadline we wait for a helper thread to report its own, better-worded
-# timeout before answering for it.
+# How long past the deadline a step may still answer in its own, better-worded terms (a socket
+# timeout set to what was left fires right at the deadline) before the timeout answers for it.
 GRACE_S = 0.05
 
 
@@ -46,30 +53,83 @@ class Deadline:
             raise DeadlineExceeded(what)
 
 
-def call_within(fn: Callable[[], T], deadline: Deadline, on_timeout: Callable[[], object] | None = None) -> T:
-    """Run `fn` in a daemon thread; raise DeadlineExceeded if it is not done by the deadline.
+class Alarm:
+    """One armed call of the watchdog; `cancel` before it fires and it never does."""
 
-    `on_timeout` is called when the deadline passes first: closing the step's sockets there
-    (app/checkers/sockets.py) ends the abandoned thread at once. Without it the thread runs
-    until its own socket timeouts end it; its result is dropped. Exceptions raised by `fn`
-    propagate to the caller.
+    __slots__ = ("action", "fired")
+
+    def __init__(self, action: Callable[[], object]) -> None:
+        self.action: Callable[[], object] | None = action
+        self.fired = False
+
+    def cancel(self) -> None:
+        self.action = None
+
+
+class Watchdog:
+    """One thread per process that runs each armed action at its time (perf_counter clock).
+
+    Arming costs a heap push under a lock; the thread is woken only when the new alarm is the
+    earliest one. Cancelled alarms stay in the heap until their time and are then dropped.
     """
-    box: list[T] = []
-    err: list[BaseException] = []
 
-    def run() -> None:
-        try:
-            box.append(fn())
-        except BaseException as exc:  # handed to the caller's thread
-            err.append(exc)
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Alarm]] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition(threading.Lock())
+        self._thread: threading.Thread | None = None
 
-    worker = threading.Thread(target=run, name="kubekuma-check", daemon=True)
-    worker.start()
-    worker.join(max(0.0, deadline.end - time.perf_counter()) + GRACE_S)
-    if err:
-        raise err[0]
-    if box:
-        return box[0]
-    if on_timeout is not None:
-        on_timeout()
-    raise DeadlineExceeded("no complete answer")
+    def arm(self, at: float, action: Callable[[], object]) -> Alarm:
+        alarm = Alarm(action)
+        with self._cond:
+            heapq.heappush(self._heap, (at, next(self._seq), alarm))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="kubekuma-watchdog", daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is alarm:
+                self._cond.notify()
+        return alarm
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap or self._heap[0][0] > time.perf_counter():
+                    wait = self._heap[0][0] - time.perf_counter() if self._heap else None
+                    self._cond.wait(wait)
+                _, _, alarm = heapq.heappop(self._heap)
+                action, alarm.action = alarm.action, None
+                alarm.fired = action is not None
+            if action is not None:
+                try:
+                    action()
+                except Exception:  # an action only closes sockets; nothing to report to anyone
+                    pass
+
+
+WATCHDOG = Watchdog()
+
+
+def call_within(fn: Callable[[], T], deadline: Deadline, on_timeout: Callable[[], object] | None = None) -> T:
+    """`fn()` in this thread; DeadlineExceeded if it does not come back by the deadline (plus grace).
+
+    `on_timeout` runs on the shared watchdog when the deadline passes first: it must make `fn`
+    return (close its sockets). Without it `fn` ends by its own timeouts, set from what is left.
+    Exceptions raised by `fn` in time propagate to the caller.
+    """
+    alarm = WATCHDOG.arm(deadline.end + GRACE_S, on_timeout) if on_timeout is not None else None
+    try:
+        value = fn()
+    except Exception:
+        if _late(deadline, alarm):
+            raise DeadlineExceeded("no complete answer") from None
+        raise
+    finally:
+        if alarm is not None:
+            alarm.cancel()
+    if _late(deadline, alarm):
+        raise DeadlineExceeded("no complete answer")
+    return value
+
+
+def _late(deadline: Deadline, alarm: Alarm | None) -> bool:
+    return (alarm is not None and alarm.fired) or time.perf_counter() > deadline.end + GRACE_S

@@ -1,8 +1,8 @@
 """NATS checks: connect and authenticate, send a message to ourselves through the server, and
 optionally require a JetStream stream.
 
-nats-py is asyncio-only; each check runs it on a private event loop in the deadline's
-helper thread, so it never meets the worker's threads or another check's loop.
+nats-py is asyncio-only; each check runs it on a private event loop in the check's own
+thread, so it never meets another check's loop.
 """
 
 from __future__ import annotations

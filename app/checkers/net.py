@@ -1,8 +1,10 @@
 """Name resolution and TCP connects that respect the check's deadline.
 
-`getaddrinfo` has no timeout of its own, so a hostname is resolved in a helper thread
-bounded by the deadline; IP literals skip that thread, which keeps the common in-cluster
-case (Service IPs) cheap.
+`getaddrinfo` has no timeout of its own and cannot be interrupted; it runs in the check's
+own thread (no helper thread per check) and an answer that comes after the deadline counts
+as a timeout. IP literals skip the resolver, which keeps the common in-cluster case
+(Service IPs) cheap. A resolver that hangs past the deadline keeps that one pool thread
+until the resolver's own timeout; the batch does not wait for it (app/actors/pool.py).
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ def connect_args(s: SqlSpec, secret: str | None, ca: str | None, deadline: Deadl
         "port": s.port or DEFAULT_PORT,
         "dbname": s.database or "postgres",
         "user": s.username or "postgres",
-        # libpq takes whole seconds (and treats 1 as 2); the helper thread bounds it exactly.
+        # libpq takes whole seconds (and treats 1 as 2); a late answer still counts as a timeout.
         "connect_timeout": max(2, math.ceil(deadline.remaining())),
         "application_name": "kubekuma",
         "options": f"-c statement_timeout={max(1, int(deadline.remaining() * 1000))}",

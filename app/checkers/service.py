@@ -1,8 +1,9 @@
 """What the checkers of services with client libraries share (databases, brokers, gRPC, mail).
 
 A client library blocks where we cannot reach and wraps socket errors its own way, so each
-of these checkers runs its whole conversation through `converse`: in a helper thread bounded
-by the check's deadline, with the library's own timeouts set from what is left, and every
+of these checkers runs its whole conversation through `converse`: in the check's own thread
+(no helper thread), answered as a timeout if it comes back after the check's deadline, with
+the library's own timeouts set from what is left so that it does come back, and every
 exception turned into a classified failure by the checker's own `explain` plus the shared
 transport classification.
 """

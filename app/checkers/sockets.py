@@ -1,12 +1,11 @@
 """Closing a check's sockets from outside when its deadline passes.
 
-`call_within` gives up on a helper thread at the deadline, but the thread itself stays
-blocked in `recv` for as long as a server drips a byte before every socket timeout: one
-thread and one socket leaked per check, for as long as the server likes. So every socket a
-check's HTTP requests use is registered with the check's `SocketTracker` (through the
-connection classes `install` puts on the adapter, which also keep timing.py's phase
-timings), and the tracker shuts them down when the check times out, which wakes the
-blocked `recv` at once and lets the thread end.
+A server that drips a byte before every socket timeout keeps a check blocked in `recv` for
+as long as it likes. So every socket a check's HTTP requests use is registered with the
+check's `SocketTracker` (through the connection classes `install` puts on the adapter,
+which also keep timing.py's phase timings), and the shared watchdog of `call_within`
+shuts them down when the check's deadline passes, which wakes the blocked `recv` at once
+and lets the check's thread answer and go on with the next check.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """'Never two checks of one monitor at once, and never a second one queued behind the first.'
 
 The scheduler acquires the guard before it enqueues and gets a token; the message carries
-it. The worker re-arms the mark with that token when it starts the check (the TTL then
+it (a slot's worth of marks at once with `acquire_many`: one round trip, the same rule per
+mark). The worker re-arms the mark with that token when it starts the check (the TTL then
 counts from the start, not from the enqueue, and the mark names the worker holding it),
 extends it while it retries or waits for the database, and releases it when done. Only
 the token's owner may extend or release: a message that waited past its mark's TTL finds
@@ -34,6 +35,10 @@ class InflightGuard(Protocol):
         """A token when the monitor was free (or its holder dead), None when a check is queued or running."""
         ...
 
+    def acquire_many(self, uids: list[str], ttls: list[float]) -> list[str | None]:
+        """`acquire` for a slot's worth of monitors at once (one round trip): an answer per uid, in order."""
+        ...
+
     def rearm(self, uid: str, token: str, ttl_s: float, holder: str) -> bool:
         """The worker starts the check: still ours? Then hold it for `ttl_s` more, in `holder`'s name."""
         ...
@@ -48,6 +53,19 @@ class InflightGuard(Protocol):
 
     def orphans(self) -> list[str]:
         """Monitors whose running check belongs to a worker that died."""
+        ...
+
+    # -- a batch's marks, each as its single-mark counterpart, in one call (one Redis round trip) --
+    def rearm_many(self, marks: list[tuple[str, str, float]], holder: str) -> list[bool]:
+        """`rearm` for each (uid, token, ttl_s); one answer per mark, in order."""
+        ...
+
+    def extend_many(self, marks: list[tuple[str, str]], ttl_s: float) -> None:
+        """`extend` for each (uid, token)."""
+        ...
+
+    def release_many(self, marks: list[tuple[str, str]]) -> None:
+        """`release` for each (uid, token)."""
         ...
 
 
@@ -68,6 +86,9 @@ class LocalGuard:
             token = new_token()
             self._marks[uid] = (token, "", now + ttl_s)
             return token
+
+    def acquire_many(self, uids: list[str], ttls: list[float]) -> list[str | None]:
+        return [self.acquire(uid, ttl) for uid, ttl in zip(uids, ttls, strict=True)]
 
     def _owned(self, uid: str, token: str) -> bool:
         mark = self._marks.get(uid)
@@ -107,6 +128,18 @@ class LocalGuard:
     def orphans(self) -> list[str]:
         return []
 
+    # -- a batch's marks ------------------------------------------------------------------------
+    def rearm_many(self, marks: list[tuple[str, str, float]], holder: str) -> list[bool]:
+        return [self.rearm(uid, token, ttl_s, holder) for uid, token, ttl_s in marks]
+
+    def extend_many(self, marks: list[tuple[str, str]], ttl_s: float) -> None:
+        for uid, token in marks:
+            self.extend(uid, token, ttl_s)
+
+    def release_many(self, marks: list[tuple[str, str]]) -> None:
+        for uid, token in marks:
+            self.release(uid, token)
+
 
 # KEYS[1] mark; ARGV token, ttl ms, alive-key prefix. A mark "token|holder" whose holder is
 # not alive is free.
@@ -120,6 +153,29 @@ if v then
 end
 redis.call('SET', KEYS[1], ARGV[1] .. '|', 'PX', ARGV[2])
 return 1
+"""
+# KEYS the marks; ARGV alive-key prefix, then a token per mark, then a ttl (ms) per mark. The
+# same rule as _ACQUIRE for each mark in turn; an array of 1 (taken) or 0 (held), in order.
+_ACQUIRE_MANY = """
+local n = #KEYS
+local out = {}
+for i = 1, n do
+  local free = true
+  local v = redis.call('GET', KEYS[i])
+  if v then
+    local holder = string.match(v, '|(.*)$')
+    if holder == nil or holder == '' or redis.call('EXISTS', ARGV[1] .. holder) == 1 then
+      free = false
+    end
+  end
+  if free then
+    redis.call('SET', KEYS[i], ARGV[i + 1] .. '|', 'PX', ARGV[n + i + 1])
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out
 """
 # KEYS[1] mark, KEYS[2] the holder's set of marks; ARGV token, ttl ms, holder, uid, alive prefix
 _REARM = """
@@ -166,6 +222,7 @@ class RedisGuard:
         self._live = liveness
         self._alive_prefix = liveness.key_prefix if liveness is not None else prefix + "alive:"
         self._acquire = client.register_script(_ACQUIRE)
+        self._acquire_many = client.register_script(_ACQUIRE_MANY)
         self._rearm = client.register_script(_REARM)
         self._extend = client.register_script(_EXTEND)
         self._release = client.register_script(_RELEASE)
@@ -177,6 +234,18 @@ class RedisGuard:
             keys=[self._prefix + uid], args=[token, max(1, int(ttl_s * 1000)), self._alive_prefix]
         )
         return token if ok else None
+
+    def acquire_many(self, uids: list[str], ttls: list[float]) -> list[str | None]:
+        if not uids:
+            return []
+        tokens = [new_token() for _ in uids]
+        ms = [max(1, int(t * 1000)) for t in ttls]
+        if len(ms) != len(uids):
+            raise ValueError("acquire_many needs one ttl per uid")
+        taken = self._acquire_many(
+            keys=[self._prefix + u for u in uids], args=[self._alive_prefix, *tokens, *ms]
+        )
+        return [tok if ok else None for tok, ok in zip(tokens, taken, strict=True)]
 
     def rearm(self, uid: str, token: str, ttl_s: float, holder: str) -> bool:
         ttl = max(1, int(ttl_s * 1000))
@@ -205,3 +274,31 @@ class RedisGuard:
             self._r.delete(key)
             self._live.forget(holder)
         return out
+
+    # -- a batch's marks: the single-mark scripts, pipelined (one round trip, each mark atomic) ----
+    def rearm_many(self, marks: list[tuple[str, str, float]], holder: str) -> list[bool]:
+        if not marks:
+            return []
+        pipe = self._r.pipeline(transaction=False)
+        held = self._held + holder
+        for uid, token, ttl_s in marks:
+            args: list[str | int] = [token, max(1, int(ttl_s * 1000)), holder, uid, self._alive_prefix]
+            self._rearm(keys=[self._prefix + uid, held], args=args, client=pipe)
+        return [bool(ok) for ok in pipe.execute()]
+
+    def extend_many(self, marks: list[tuple[str, str]], ttl_s: float) -> None:
+        if not marks:
+            return
+        pipe = self._r.pipeline(transaction=False)
+        ttl = max(1, int(ttl_s * 1000))
+        for uid, token in marks:
+            self._extend(keys=[self._prefix + uid], args=[token, ttl], client=pipe)
+        pipe.execute()
+
+    def release_many(self, marks: list[tuple[str, str]]) -> None:
+        if not marks:
+            return
+        pipe = self._r.pipeline(transaction=False)
+        for uid, token in marks:
+            self._release(keys=[self._prefix + uid], args=[token, self._held, uid], client=pipe)
+        pipe.execute()

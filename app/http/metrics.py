@@ -167,21 +167,43 @@ class HttpPhaseCollector(Collector):
         yield family
 
 
-class WorkerMetrics(dramatiq.Middleware):
-    """Counts check messages where they run: run, failed (the actor raised or hit its time limit), late.
+def planned_times(message: Any) -> list[float]:
+    """The planned unix times of the checks a message carries: one for `check_monitor`, one per item
+    of a `check_batch` (items are [uid, generation, planned, token]); none for other actors."""
+    args = message.args
+    if message.actor_name == "check_monitor":
+        return [float(args[2])] if len(args) >= 3 and args[2] else []
+    if message.actor_name == "check_batch" and args:
+        return [float(i[2]) for i in args[0] if len(i) >= 3 and i[2]]
+    return []
 
-    A monitor being DOWN is not a pipeline failure: that is `kubekuma_monitor_state`.
+
+def checks_in(message: Any) -> int:
+    """How many checks a message carries (0 for actors that run none)."""
+    if message.actor_name == "check_monitor":
+        return 1
+    if message.actor_name == "check_batch" and message.args:
+        return len(message.args[0])
+    return 0
+
+
+class WorkerMetrics(dramatiq.Middleware):
+    """Counts checks where they run: run, failed (the actor raised or hit its time limit), late.
+
+    A `check_batch` message counts as the checks it carries. A monitor being DOWN is not a
+    pipeline failure: that is `kubekuma_monitor_state`.
     """
 
     def __init__(self, registry: CollectorRegistry, late_after_s: float = LATE_AFTER_S) -> None:
         self.late_after_s = late_after_s
         registry.register(HttpPhaseCollector())
         self.run = Counter(
-            "kubekuma_checks_run", "check messages this process ran to the end", registry=registry
-        )
+            "kubekuma_checks_run", "checks this process ran to the end (a batch counts its checks)",
+            registry=registry,
+        )  # fmt: skip
         self.failed = Counter(
             "kubekuma_checks_failed",
-            "check messages whose actor raised or hit its time limit",
+            "checks whose message raised, hit its time limit or expired in the queue",
             registry=registry,
         )
         self.late = Counter(
@@ -197,12 +219,12 @@ class WorkerMetrics(dramatiq.Middleware):
         )
 
     def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
-        if message.actor_name != "check_monitor" or len(message.args) < 3 or not message.args[2]:
-            return
-        delay = max(0.0, time.time() - float(message.args[2]))
-        self.delay.observe(delay)
-        if delay > self.late_after_s:
-            self.late.inc()
+        now = time.time()
+        for planned in planned_times(message):
+            delay = max(0.0, now - planned)
+            self.delay.observe(delay)
+            if delay > self.late_after_s:
+                self.late.inc()
 
     def after_process_message(
         self,
@@ -212,12 +234,14 @@ class WorkerMetrics(dramatiq.Middleware):
         result: Any = None,
         exception: BaseException | None = None,
     ) -> None:
-        if message.actor_name == "check_monitor":
-            (self.failed if exception is not None else self.run).inc()
+        n = checks_in(message)
+        if n:
+            (self.failed if exception is not None else self.run).inc(n)
 
     def after_skip_message(self, broker: dramatiq.Broker, message: Any) -> None:
-        if message.actor_name == "check_monitor":  # too old to run (max_age): the check was lost
-            self.failed.inc()
+        n = checks_in(message)  # too old to run (max_age): its checks were lost
+        if n:
+            self.failed.inc(n)
 
 
 class MetricsEndpoint:

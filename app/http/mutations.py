@@ -18,6 +18,7 @@ import falcon
 import requests
 
 from app.alerting.routing import ProviderView
+from app.http import silence_form
 from app.http.access.audit import Auditor
 from app.http.access.login import read_body
 from app.http.access.middleware import sees_private
@@ -203,6 +204,10 @@ class Silences:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_body(req)
         p: Principal = req.context.principal
+        try:
+            body = silence_form.expand(body, self.clock())  # the short form the dashboard sends
+        except ValueError as exc:
+            raise falcon.HTTPBadRequest(title="Invalid body", description=str(exc)) from None
         spec = body.get("spec", body)
         if not isinstance(spec, dict):
             raise falcon.HTTPBadRequest(title="Invalid body", description="spec must be an object")

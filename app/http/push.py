@@ -4,7 +4,8 @@ Compatible with Uptime Kuma push clients (`?status=up|down&msg=...&ping=...`) an
 healthchecks-style suffixes: `/start` marks a run as started, `/fail` reports a failure,
 `/{exit-code}` reports success on 0 and failure otherwise; the run time from `/start` to
 the result becomes the heartbeat's latency. An unknown token is a 404 and stores nothing;
-each token is rate-limited.
+each token is rate-limited. Pushes that arrive together are recorded in one transaction
+(app.http.group_commit); each is answered once the transaction holding it has committed.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ import falcon
 
 from app.alerting.state import RetryPolicy, next_state
 from app.catalog import Catalog, MonitorEntry
+from app.http.group_commit import GroupCommit
 from app.http.security import read_body
 from app.model import CheckResult, FailureClass, MonitorSnapshot
 from app.resources.monitor import MonitorType
-from app.store import Store
+from app.store import PushToRecord, Recorded, Store
 
 
 class TokenBucket:
@@ -181,11 +183,16 @@ class PushEndpoint:
         clock: Callable[[], datetime],
         in_maintenance: Callable[[Any, datetime], bool],
         limiter: TokenBucket | None = None,
+        window_s: float = 0.002,
     ) -> None:
         self.store, self.catalog = store, catalog
         self.index = TokenIndex(store, catalog, secrets)
         self.on_transition, self.clock, self.in_maintenance = on_transition, clock, in_maintenance
         self.limiter = limiter or TokenBucket()
+        # Pushes that arrive together share one transaction; each waits for its own commit.
+        self.writer: GroupCommit[PushToRecord, Recorded | None] = GroupCommit(
+            store.push.record_pushes, window_s=window_s, name="push-group-commit"
+        )
 
     def _handle(self, req: falcon.Request, resp: falcon.Response, token: str, action: str | None) -> None:
         uid = self.index.lookup(token)
@@ -223,7 +230,7 @@ class PushEndpoint:
         def decide(result: CheckResult, prev: MonitorSnapshot | None) -> Any:
             return next_state(prev, result, policy, maintenance, now)
 
-        recorded = self.store.push.record_push(entry.uid, make_result, decide, now)
+        recorded = self.writer.submit(PushToRecord(entry.uid, make_result, decide, now))
         if recorded is None:  # deleted a moment ago
             raise falcon.HTTPNotFound(title="Not found", description="unknown push token")
         if recorded.transition_id is not None:

@@ -32,8 +32,12 @@ def uptime_windows(
 
 
 def bars(store: Store, uids: Sequence[str], count: int, now: datetime) -> dict[str, list[DayBar]]:
-    """`count` daily bars per monitor ending today (UTC), from day rollups only."""
-    first = floor(now, "d") - (count - 1) * DAY
+    """`count` daily bars per monitor ending today (UTC), from day rollups only.
+
+    One more day is read before the first bar: checks on it mean the monitor's history
+    began before the bars, so none of them is "before" it (see `app.uptime.summary`).
+    """
+    first = floor(now, "d") - count * DAY
     rows = store.rollups.days(uids, first, floor(now, "d") + DAY)
     return {uid: day_bars({d: Totals(*c) for d, c in rows.get(uid, {}).items()}, count, now) for uid in uids}
 

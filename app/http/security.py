@@ -52,6 +52,9 @@ def redact_path(path: str) -> str:
 
 
 class SecurityHeaders:
+    """Stamps HEADERS on every response; a route that set one of them itself keeps its own
+    (a status page widens `img-src` by exactly its logo's origin)."""
+
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, ok: bool) -> None:
         for name, value in HEADERS.items():
             # A route may loosen its own policy (the dashboard runs its own script); others get ours.

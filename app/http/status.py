@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 import falcon
@@ -20,16 +21,20 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from app.http.cache import RenderCache, Rendered
+from app.http.colors import text_on
 from app.http.reads import bars, uptime_windows
-from app.http.statuspages import Page, PageIndex
+from app.http.security import CSP
+from app.http.statuspages import Occurrence, Page, PageIndex, next_per_window
 from app.store import IncidentView, Store
 from app.store.timeutil import iso
-from app.uptime import format_percent, overall_status
+from app.uptime import Totals, format_percent, history_days, overall_status
+from app.uptime.words import duration_text, span_text
 
 BAR_DAYS = 90
 HISTORY = timedelta(days=30)
 UPCOMING = timedelta(days=30)
 FEED_HISTORY = timedelta(days=90)
+HISTORY_DAYS = 14  # incident history by day, quiet days included
 PAGE_WINDOWS = {"24h": timedelta(hours=24), "90d": timedelta(days=90)}
 
 templates = Environment(loader=PackageLoader("app.http", "templates"), autoescape=select_autoescape())
@@ -42,7 +47,9 @@ def day_bars_html(days: list[dict[str, Any]]) -> Markup:
     made the loop most of a page's build. Every value is ours (ISO dates, a level name, digits)."""
     out = []
     for d in days:
-        if d["level"] == "none":
+        if d["level"] == "before":
+            out.append('<i class="before"></i>')  # before the first check: no data, and not history
+        elif d["level"] == "none":
             out.append("<i></i>")  # no data: a bare bar keeps pages with long histories light
         else:
             text = f"{d['uptimePercent']} %" if d["uptimePercent"] else "maintenance"
@@ -69,7 +76,13 @@ class StatusBuilder:
         active = [o for o in maintenance if o.start <= now]
 
         def monitor(uid: str) -> dict[str, Any]:
-            m, st = names[uid], states.get(uid)
+            m, st, days = names[uid], states.get(uid), day_bars[uid]
+            history = [b for b in days if not b.before]
+            uptime: dict[str, dict[str, Any]] = {
+                w: {"uptime": windows[w][uid].ratio, "uptimePercent": format_percent(windows[w][uid].ratio)}
+                for w in PAGE_WINDOWS
+            }
+            uptime["90d"]["days"] = history_days(days)
             return {
                 "namespace": m.namespace,
                 "name": m.name,
@@ -77,14 +90,10 @@ class StatusBuilder:
                 "state": st.state if st else None,
                 "since": iso(st.since) if st else None,
                 "latencyMs": st.latency_ms if st else None,
-                "uptime": {
-                    w: {
-                        "uptime": windows[w][uid].ratio,
-                        "uptimePercent": format_percent(windows[w][uid].ratio),
-                    }
-                    for w in PAGE_WINDOWS
-                },
-                "days": [b.to_json() for b in day_bars[uid]],
+                "uptime": uptime,
+                # the first bar with history: the first check's day, or the first bar if older; None if never
+                "monitoredSince": history[0].day.isoformat() if history else None,
+                "days": [b.to_json() for b in days],
                 "badges": self._badges(m.namespace, m.name) if page.spec.showBadges else None,
             }
 
@@ -95,32 +104,70 @@ class StatusBuilder:
             "title": page.spec.title,
             "description": page.spec.description,
             "generatedAt": iso(now),
+            "logo": page.spec.logo,
+            "accentColor": page.spec.accentColor,
             "status": {"overall": overall.value, "text": overall.text},
-            "groups": [{"name": g.name, "monitors": [built[m.uid] for m in g.monitors]} for g in page.groups],
+            "groups": [
+                {
+                    "name": g.name,
+                    "uptime": self._group_uptime([m.uid for m in g.monitors], windows),
+                    "monitors": [built[m.uid] for m in g.monitors],
+                }
+                for g in page.groups
+            ],
         }
         if page.spec.showIncidents:
-            incidents = self.store.rollups.incidents(uids, now - HISTORY, limit=50)
+            incidents = [
+                self._incident(i, names) for i in self.store.rollups.incidents(uids, now - HISTORY, 50)
+            ]
             out["incidents"] = {
-                "open": [self._incident(i, names) for i in incidents if i.closed_at is None],
-                "recent": [self._incident(i, names) for i in incidents if i.closed_at is not None][:20],
+                "open": [i for i in incidents if i["open"]],
+                "recent": [i for i in incidents if not i["open"]][:20],
+                "history": self._by_day(incidents, now),
             }
         if page.spec.showMaintenance:
 
-            def occ(o: Any) -> dict[str, Any]:
+            def occ(o: Occurrence) -> dict[str, Any]:
                 return {
                     "name": o.name,
                     "title": o.title,
                     "description": o.description,
                     "start": iso(o.start),
                     "end": iso(o.end),
+                    "when": span_text(o.start, o.end),
+                    "recurrence": o.recurrence or None,
                     "monitors": sorted(names[u].name for u in o.monitor_uids),
                 }
 
             out["maintenance"] = {
                 "active": [occ(o) for o in active],
-                "upcoming": [occ(o) for o in maintenance if o.start > now][:10],
+                "upcoming": [occ(o) for o in next_per_window(maintenance, now)][:10],
             }
         return out
+
+    @staticmethod
+    def _group_uptime(uids: list[str], windows: dict[str, dict[str, Totals]]) -> dict[str, Any]:
+        """A group's uptime: all its monitors' checks together (each monitor once), so a monitor
+        with more checks weighs more and one without any (or not yet existing) weighs nothing."""
+        out = {}
+        for w, per in windows.items():
+            total = Totals()
+            for uid in dict.fromkeys(uids):
+                total = total.plus(per[uid])
+            out[w] = {"uptime": total.ratio, "uptimePercent": format_percent(total.ratio)}
+        return out
+
+    @staticmethod
+    def _by_day(incidents: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+        """The last HISTORY_DAYS days, newest first, each with the incidents that began on it (UTC)."""
+        today = now.astimezone(UTC).date()
+        days: dict[str, list[dict[str, Any]]] = {
+            (today - timedelta(days=n)).isoformat(): [] for n in range(HISTORY_DAYS)
+        }
+        for i in incidents:
+            if i["openedAt"][:10] in days:
+                days[i["openedAt"][:10]].append(i)
+        return [{"date": d, "incidents": v} for d, v in days.items()]
 
     @staticmethod
     def _badges(namespace: str, name: str) -> dict[str, str]:
@@ -141,6 +188,8 @@ class StatusBuilder:
             "closedAt": iso(i.closed_at),
             "open": i.closed_at is None,
             "durationSeconds": i.duration_s,
+            "duration": duration_text(i.duration_s) if i.duration_s is not None else None,
+            "when": span_text(i.opened_at, i.closed_at),
             "failure": i.failure,
         }
 
@@ -174,14 +223,29 @@ class StatusJson(_PageResource):
         r.write(req, resp, self.max_age)
 
 
+def page_csp(logo: str | None) -> str:
+    """The page's Content-Security-Policy: the usual one, plus the origin its logo comes from.
+
+    The logo was validated (`StatusPageSpec.logo`) to a plain scheme, host and port, so the
+    origin cannot smuggle another directive in."""
+    if not logo or logo.startswith("data:"):
+        return CSP
+    parts = urlsplit(logo)
+    return CSP.replace("img-src 'self' data:", f"img-src 'self' data: {parts.scheme}://{parts.netloc}")
+
+
 class StatusHtml(_PageResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, slug: str) -> None:
         def build() -> Rendered:
             page = self.builder.index.page(slug)
             if page is None:
                 return _not_found_html(slug)
-            body = templates.get_template("status.html").render(page=self.builder.build(page))
-            return Rendered.of(body, falcon.MEDIA_HTML, compress=True)
+            accent = page.spec.accentColor
+            body = templates.get_template("status.html").render(
+                page=self.builder.build(page), accent=accent, on_accent=text_on(accent) if accent else None
+            )
+            headers = {"Content-Security-Policy": page_csp(page.spec.logo)}
+            return Rendered.of(body, falcon.MEDIA_HTML, compress=True, **headers)
 
         self.cache.get(self._key(req), build).write(req, resp, self.max_age)
 

@@ -22,6 +22,7 @@ from app.alerting.maintenance import WindowView
 from app.catalog import Catalog, MonitorEntry
 from app.resources.kinds import MaintenanceWindowSpec, StatusPageSpec
 from app.store import ResourceRecord, Store
+from app.uptime.words import recurrence_text
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class Occurrence:
     start: datetime
     end: datetime
     monitor_uids: frozenset[str]
+    recurrence: str = ""  # in words ("daily at 03:00 UTC"); "" for a window that happens once
 
 
 class PageIndex:
@@ -74,7 +76,7 @@ class PageIndex:
         self._pages: dict[str, Page] = {}
         self._domains: dict[str, str] = {}
         self._public: frozenset[str] = frozenset()
-        self._maintenance: list[tuple[WindowView, frozenset[str]]] = []
+        self._maintenance: list[tuple[WindowView, frozenset[str], str]] = []
 
     def refresh(self) -> None:
         now = time.monotonic()
@@ -129,8 +131,9 @@ class PageIndex:
     @staticmethod
     def _build_maintenance(
         records: list[ResourceRecord], monitors: list[MonitorEntry]
-    ) -> list[tuple[WindowView, frozenset[str]]]:
-        """Each window with the monitors it covers, chosen exactly as the alerting engine chooses them."""
+    ) -> list[tuple[WindowView, frozenset[str], str]]:
+        """Each window with the monitors it covers (chosen exactly as the alerting engine chooses
+        them) and its recurrence in words."""
         out = []
         for rec in records:
             try:
@@ -139,7 +142,9 @@ class PageIndex:
                 )
             except (ValidationError, ValueError):
                 continue
-            out.append((view, frozenset(m.uid for m in monitors if view.selects(m))))
+            spec = view.spec
+            words = recurrence_text(spec.rrule, spec.start, spec.timezone) if spec.rrule else ""
+            out.append((view, frozenset(m.uid for m in monitors if view.selects(m)), words))
         return out
 
     # -- reads --------------------------------------------------------------------------------
@@ -160,15 +165,28 @@ class PageIndex:
         return uid in self._public
 
     def maintenance(self, uids: set[str], now: datetime, horizon: timedelta) -> list[Occurrence]:
-        """Running and upcoming stretches of the windows that cover any of `uids`, soonest first."""
+        """Running and upcoming stretches of the windows that cover any of `uids`, soonest first.
+
+        Every stretch of a recurring window is listed; `next_per_window` keeps one line each."""
         self.refresh()
         out = []
-        for view, covered in self._maintenance:
+        for view, covered, words in self._maintenance:
             hit = covered & uids
             if not hit:
                 continue
             spec = view.spec
             for start, end in view.occurrences(now, now + horizon):  # RRULEs expand in the window's zone
                 out.append(Occurrence(view.namespace, view.name, spec.title or view.name, spec.description,
-                                      start, end, frozenset(hit)))  # fmt: skip
+                                      start, end, frozenset(hit), words))  # fmt: skip
         return sorted(out, key=lambda o: (o.start, o.name))
+
+
+def next_per_window(occurrences: list[Occurrence], now: datetime) -> list[Occurrence]:
+    """The first stretch of each window that starts after `now`: one line per window, soonest first."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for o in occurrences:
+        if o.start > now and (o.namespace, o.name) not in seen:
+            seen.add((o.namespace, o.name))
+            out.append(o)
+    return out

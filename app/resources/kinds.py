@@ -103,6 +103,13 @@ class StatusPageGroup(Model):
     selector: LabelSelector | None = None
 
 
+# A logo is a URL or a small inline image (16 KiB of text); a larger one belongs behind a URL.
+MAX_LOGO_CHARS = 16384
+_LOGO = re.compile(
+    r"(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s\"'<>\\]*)?|data:image/[a-z0-9.+-]+(;base64)?,[^\s\"'<>\\]+)"
+)
+
+
 class StatusPageSpec(Model):
     slug: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
     title: str = Field(min_length=1)
@@ -112,6 +119,24 @@ class StatusPageSpec(Model):
     showMaintenance: bool = True
     showBadges: bool = True
     customDomains: list[str] = Field(default_factory=list)
+    logo: str | None = Field(
+        default=None,
+        max_length=MAX_LOGO_CHARS,
+        description="an http(s) URL of an image, or a data:image/... URI; shown beside the title",
+        json_schema_extra={"pattern": f"^{_LOGO.pattern}$"},  # the API server checks it too
+    )
+    accentColor: str | None = Field(
+        default=None,
+        pattern=r"^#[0-9a-fA-F]{6}$",
+        description="#rrggbb; the page's header band, with black or white text, whichever reads better",
+    )
+
+    @field_validator("logo")
+    @classmethod
+    def _logo(cls, v: str | None) -> str | None:
+        if v is not None and not _LOGO.fullmatch(v):
+            raise ValueError("must be an http(s) URL or a data:image/... URI, without spaces or quotes")
+        return v
 
 
 def _tz(v: str) -> str:

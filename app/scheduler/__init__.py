@@ -1,4 +1,4 @@
-"""The scheduler role: one interval job per enabled monitor, run only while holding the lease."""
+"""The scheduler role: a slot loop enqueuing the due monitors in batches, run only while holding the lease."""
 
 from app.scheduler.jobs import MonitorScheduler, phase_offset
 

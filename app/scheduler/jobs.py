@@ -1,104 +1,98 @@
-"""APScheduler 3 under a lease, enqueuing checks and nothing else.
+"""APScheduler 3 under a lease, enqueuing checks one message per slot of due monitors.
 
-Each monitor gets one IntervalTrigger job whose start is a fixed epoch plus a phase
-derived from the monitor's uid, so N monitors with the same interval spread evenly and
-every scheduler instance (a standby taking over) fires them at the same instants. We do
-not use trigger jitter: in APScheduler 3 it accumulates and stretches the mean period.
+APScheduler runs the leader's periodic jobs and one loop that wakes at every slot
+boundary (`slot_s`, 0.2 s by default). Each wake takes the monitors due in the slots that
+passed out of a timing wheel (`wheel.SlotWheel`: ~100 bytes per monitor, no APScheduler
+job per monitor), acquires their in-flight guards in one call (`acquire_many`, one Redis
+round trip), and sends them in `check_batch` messages of at most `batch_max` items, each
+carrying its monitor's planned time and guard token. A tick's work is the due set; the
+number of monitors costs memory, not time.
+
+Planned times are EPOCH + phase(uid) + k·interval (`timing`), the same on every scheduler
+instance, so a standby that takes over fires each monitor at its next planned time from
+now. We do not jitter: the phase already spreads monitors evenly.
 """
 
 from __future__ import annotations
 
-import bisect
 import gc
-import hashlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from app.catalog import Catalog, MonitorEntry
+from app.catalog import Catalog
 from app.coord import InflightGuard
+from app.scheduler.timing import (
+    DRIFT_BUCKETS,
+    EPOCH,
+    DriftStats,
+    phase_offset,
+    phase_start,
+    planned_time,
+)  # fmt: skip
+from app.scheduler.wheel import Due, Job, SlotWheel, chunks
 
 log = logging.getLogger(__name__)
 
-EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 Enqueue = Callable[[str, int, float, float, str], None]  # uid, generation, planned unix time, timeout, token
+# One due check in a batch message: uid, generation, planned unix time, guard token (as app.actors.BatchItem).
+BatchItem = tuple[str, int, float, str | None]
+EnqueueBatch = Callable[[list[BatchItem], float], None]  # items, the longest of their timeouts
 
+DEFAULT_SLOT_S = 0.2
+DEFAULT_BATCH_MAX = 150
+_PAST_BOUNDARY_S = 0.002  # wake just after a slot ends, so its last monitor is due
+_REFREEZE_SHARE = 0.01  # a sync that changes more than this share of the jobs re-freezes the heap
 
-def phase_offset(uid: str, interval: float) -> float:
-    """Where in its interval a monitor fires: uniform over [0, interval), stable per uid."""
-    h = int.from_bytes(hashlib.blake2b(uid.encode(), digest_size=8).digest(), "big")
-    return (h / 2**64) * interval
-
-
-def planned_time(uid: str, interval: float, now: float) -> float:
-    """The most recent planned fire time at or before `now` (unix seconds)."""
-    start = EPOCH.timestamp() + phase_offset(uid, interval)
-    return start + ((now - start) // interval) * interval
-
-
-@dataclass(frozen=True, slots=True)
-class JobShape:
-    interval: float
-    timeout: float
-    generation: int = 0  # a changed spec is checked at once, not at its next slot
-
-
-# Upper bounds of the drift histogram's buckets (seconds); /metrics exports them cumulatively.
-DRIFT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-
-
-@dataclass(slots=True)
-class DriftStats:
-    """Enqueue lateness (actual minus planned): recent samples for the benchmark, and a
-    cumulative histogram (counts per bucket, count, sum) for /metrics."""
-
-    samples: list[float]
-    enqueued: int = 0
-    skipped_inflight: int = 0
-    bucket_counts: list[int] = field(default_factory=lambda: [0] * len(DRIFT_BUCKETS))
-    count: int = 0
-    total: float = 0.0
-    bounds: tuple[float, ...] = DRIFT_BUCKETS
-
-    def add(self, lateness: float) -> None:
-        self.samples.append(lateness)
-        i = bisect.bisect_left(DRIFT_BUCKETS, lateness)
-        if i < len(DRIFT_BUCKETS):
-            self.bucket_counts[i] += 1
-        self.count += 1
-        self.total += lateness
-        if len(self.samples) > 200_000:
-            del self.samples[:100_000]
+__all__ = [
+    "DRIFT_BUCKETS", "EPOCH", "BatchItem", "DriftStats", "Enqueue", "EnqueueBatch", "MonitorScheduler",
+    "phase_offset", "planned_time",
+]  # fmt: skip
 
 
 class MonitorScheduler:
+    """Give it `enqueue_batch` (one message per chunk of a slot); `enqueue` (one message per check)
+    remains for callers that want every check on its own."""
+
     def __init__(
         self,
         catalog: Catalog,
-        enqueue: Enqueue,
+        enqueue: Enqueue | None,
         guard: InflightGuard,
         guard_ttl: Callable[[float], float],
         poll_interval: float = 1.0,
         executor_threads: int = 8,
         periodic: list[tuple[str, float, Callable[[], None]]] | None = None,
+        enqueue_batch: EnqueueBatch | None = None,
+        slot_s: float = DEFAULT_SLOT_S,
+        batch_max: int = DEFAULT_BATCH_MAX,
     ) -> None:
+        if enqueue is None and enqueue_batch is None:
+            raise ValueError("give enqueue_batch (or enqueue)")
+        if batch_max < 1:
+            raise ValueError("batch_max must be at least 1")
         self.catalog = catalog
         self.enqueue = enqueue
+        self.enqueue_batch = enqueue_batch
         self.guard = guard
         self.guard_ttl = guard_ttl
         self.poll_interval = poll_interval
+        self.slot_s = slot_s
+        self.batch_max = batch_max
         self.periodic = periodic or []
         self.stats = DriftStats([])
-        self._shapes: dict[str, JobShape] = {}
+        self._wheel = SlotWheel(slot_s)
+        self._lock = threading.Lock()  # the wheel and the first checks: sync, lead and the slot loop
+        self._first: dict[str, None] = {}  # monitors added or changed since the last slot, in order
         self._sched = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(executor_threads)},
+            executors={"default": ThreadPoolExecutor(executor_threads), "slots": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
             timezone=UTC,
         )
@@ -106,7 +100,6 @@ class MonitorScheduler:
         self._poller: threading.Thread | None = None
         self._leading = False
         self._synced_revision = -1
-        self._first_checks: list[str] = []
 
     # -- leadership ---------------------------------------------------------------------------
     def start(self, leading: bool = False) -> None:
@@ -114,6 +107,9 @@ class MonitorScheduler:
         self.sync()
         self._sched.start(paused=not leading)
         self._leading = leading
+        # The slot loop starts with the first resume and runs until shutdown; it only works while leading.
+        self._sched.add_job(self._slot_loop, id="slots", name="slots", executor="slots",
+                            misfire_grace_time=None)  # fmt: skip
         for name, every, fn in self.periodic:
             self._sched.add_job(
                 fn,
@@ -126,19 +122,13 @@ class MonitorScheduler:
         self._poller.start()
 
     def lead(self) -> None:
-        log.info("scheduler: leading; %d monitor jobs active", len(self._shapes))
+        """Take over: each monitor at its next planned time from now. Replaying the slots missed
+        while standing by would stampede the workers with checks that are already late."""
+        with self._lock:
+            moved = self._wheel.from_now(time.time())
+        log.info("scheduler: leading; %d monitors scheduled (%d from now)", len(self._wheel), moved)
         self._leading = True
-        self._from_now()
         self._sched.resume()
-
-    def _from_now(self) -> None:
-        """A standby that takes over runs each job at its next slot from now. Left as they were,
-        paused jobs would make APScheduler walk every interval missed while standing by."""
-        now = datetime.now(UTC)
-        for job in self._sched.get_jobs():
-            nxt = job.trigger.get_next_fire_time(None, now)
-            if nxt is not None and job.next_run_time is not None and job.next_run_time < now:
-                job.modify(next_run_time=nxt)
 
     def follow(self) -> None:
         log.info("scheduler: standing by")
@@ -169,110 +159,139 @@ class MonitorScheduler:
                 log.exception("scheduler: cannot read the resource cache; will retry")
 
     def sync(self) -> tuple[int, int, int]:
-        """Make the jobs match the enabled monitors. Returns (added, changed, removed).
+        """Make the schedule match the enabled monitors. Returns (added, changed, removed).
 
-        A monitor added or changed after the first sync is checked within a second (as Uptime
-        Kuma checks on save), then at its slots."""
+        The diff (by uid and shape: interval, timeout, generation) is read outside the lock; only
+        the changes are applied under it, so ticks go on while 100k monitors are compared. A
+        monitor added or changed after the first sync is checked at the next slot (as Uptime
+        Kuma checks on save), then at its planned times."""
         first_sync = self._synced_revision < 0
-        self._synced_revision, monitors = self.catalog.snapshot()
-        wanted: dict[str, MonitorEntry] = {m.uid: m for m in monitors if m.spec.enabled}
-        added = changed = removed = 0
-        for uid in list(self._shapes):
-            if uid not in wanted:
-                self._remove(uid)
-                removed += 1
-        for uid, entry in wanted.items():
-            shape = JobShape(entry.spec.interval, entry.spec.timeout, entry.generation)
-            old = self._shapes.get(uid)
-            if old == shape:
+        revision, monitors = self.catalog.snapshot()
+        jobs = self._wheel.jobs
+        wanted: set[str] = set()
+        placed: list[tuple[str, Job]] = []  # new, or a new interval (a new phase)
+        edited: list[tuple[str, float, int]] = []  # same interval: timeout, generation
+        for entry in monitors:
+            spec = entry.spec
+            if not spec.enabled:
                 continue
-            if first_sync:
-                pass  # the whole schedule at start: each monitor at its slot, no stampede
-            elif old is None or old.generation != shape.generation:
-                self._first_checks.append(uid)
-            if old is not None and (old.interval, old.timeout) == (shape.interval, shape.timeout):
-                self._shapes[uid] = shape
-                changed += 1
-                continue
-            trigger = IntervalTrigger(
-                seconds=shape.interval,
-                start_date=datetime.fromtimestamp(EPOCH.timestamp() + phase_offset(uid, shape.interval), UTC),
-                timezone=UTC,
-            )
-            grace = max(1, int(min(shape.interval / 2, 30)))
-            if old is None:
-                self._sched.add_job(
-                    self._tick,
-                    trigger,
-                    args=(uid,),
-                    id=uid,
-                    name=entry.key,
-                    misfire_grace_time=grace,
-                    replace_existing=True,
-                )
-                added += 1
-            else:
-                self._sched.reschedule_job(uid, trigger=trigger)
-                self._sched.modify_job(uid, misfire_grace_time=grace)
-                changed += 1
-            self._shapes[uid] = shape
-        if self._first_checks and self._sched.running:
-            self._sched.add_job(self._first, id="first-checks", replace_existing=True)
-        if added or changed or removed:
-            # Tens of thousands of long-lived job objects: move them out of the collector's way,
-            # or a full collection pauses every tick for hundreds of milliseconds.
+            uid = entry.uid
+            wanted.add(uid)
+            job = jobs.get(uid)
+            if job is None or job.interval != spec.interval:
+                placed.append((uid, Job(spec.interval, spec.timeout, entry.generation,
+                                        phase_start(uid, spec.interval))))  # fmt: skip
+            elif job.timeout != spec.timeout or job.generation != entry.generation:
+                edited.append((uid, spec.timeout, entry.generation))
+        gone = [uid for uid in list(jobs) if uid not in wanted]
+        now = time.time()
+        added = 0
+        with self._lock:
+            for uid in gone:
+                self._wheel.remove(uid)
+                self._first.pop(uid, None)
+            for uid, job in placed:
+                old = jobs.get(uid)
+                added += old is None
+                self._wheel.place(uid, job, now)
+                if not first_sync and (old is None or old.generation != job.generation):
+                    self._first[uid] = None
+            for uid, timeout, generation in edited:
+                job = jobs[uid]
+                if job.generation != generation and not first_sync:
+                    self._first[uid] = None
+                job.timeout, job.generation = timeout, generation
+        self._synced_revision = revision
+        changed, removed = len(placed) + len(edited) - added, len(gone)
+        if first_sync or added + changed + removed > _REFREEZE_SHARE * len(jobs):
+            # Tens of thousands of long-lived catalog entries: move them out of the collector's way,
+            # or each full collection walks them all and pauses the slot loop while it does.
+            gc.unfreeze()
             gc.collect()
             gc.freeze()
-            log.info("scheduler: %d monitors (+%d ~%d -%d)", len(self._shapes), added, changed, removed)
+        if added or changed or removed:
+            log.info("scheduler: %d monitors (+%d ~%d -%d)", len(jobs), added, changed, removed)
         return added, changed, removed
 
-    def _remove(self, uid: str) -> None:
-        self._shapes.pop(uid, None)
-        try:
-            self._sched.remove_job(uid)
-        except Exception:
-            pass
-
     def job_count(self) -> int:
-        return len(self._shapes)
+        return len(self._wheel)
+
+    def job(self, uid: str) -> Job | None:
+        """A monitor's place in the schedule (interval, timeout, generation, next planned time)."""
+        return self._wheel.jobs.get(uid)
 
     def next_run(self, uid: str) -> datetime | None:
-        job = self._sched.get_job(uid)
-        return job.next_run_time if job else None
+        due = self._wheel.next_due(uid)
+        return datetime.fromtimestamp(due, UTC) if due is not None else None
 
-    # -- the jobs -----------------------------------------------------------------------------
-    def _first(self) -> None:
-        """Check the monitors added or changed since the last sync now (runs only while leading)."""
-        uids, self._first_checks = self._first_checks, []
-        for uid in uids:
-            self._tick(uid, first=True)
-
-    def _tick(self, uid: str, first: bool = False) -> None:
-        entry = self.catalog.monitor(uid)
-        shape = self._shapes.get(uid)
-        if entry is None or shape is None or not entry.spec.enabled:
-            return
-        now = time.time()
-        planned = now if first else planned_time(uid, shape.interval, now)
-        try:
-            token = self.guard.acquire(uid, self.guard_ttl(shape.timeout))
-        except Exception as exc:
-            log.warning(
-                "scheduler: cannot reach the guard for %s (%s); the next tick retries", entry.key, exc
-            )
-            return
-        if token is None:
-            self.stats.skipped_inflight += 1
-            return
-        try:
-            self.enqueue(uid, entry.generation, planned, shape.timeout, token)
-        except Exception as exc:
+    # -- the slot loop ------------------------------------------------------------------------
+    def _slot_loop(self) -> None:
+        while not self._stop.is_set():
+            now = time.time()
+            wake = (math.floor(now / self.slot_s) + 1) * self.slot_s + _PAST_BOUNDARY_S
+            if self._stop.wait(wake - now):
+                return
+            if not self._leading:
+                continue
             try:
-                self.guard.release(uid, token)
+                self.run_slot()
+            except Exception:
+                log.exception("scheduler: a slot failed; its monitors come round at their next time")
+
+    def run_slot(self, now: float | None = None) -> int:
+        """Enqueue what is due at `now` (default: the clock): guards in one call, then one message
+        per chunk. Returns the number of checks enqueued."""
+        now = time.time() if now is None else now
+        with self._lock:
+            due = self._wheel.take(now)
+            firsts, self._first = self._first, {}
+            if firsts:
+                # A first check stands in for the same monitor's regular one in this slot.
+                due = [d for d in due if d.uid not in firsts]
+                jobs = self._wheel.jobs
+                due += [Due(u, jobs[u].generation, now, jobs[u].timeout) for u in firsts if u in jobs]
+        if not due:
+            return 0
+        try:
+            tokens = self.guard.acquire_many([d.uid for d in due], [self.guard_ttl(d.timeout) for d in due])
+        except Exception as exc:
+            log.warning("scheduler: cannot reach the guard (%s); %d monitors wait for their next time",
+                        exc, len(due))  # fmt: skip
+            return 0
+        ready = [(d, t) for d, t in zip(due, tokens, strict=True) if t is not None]
+        self.stats.skipped_inflight += len(due) - len(ready)
+        cap = self.batch_max if self.enqueue_batch is not None else 1
+        enqueued = 0
+        for chunk in chunks(ready, cap, lambda pair: pair[0].timeout):
+            items: list[BatchItem] = [(d.uid, d.generation, d.planned, t) for d, t in chunk]
+            timeout = max(d.timeout for d, _ in chunk)
+            sent_at = time.time()
+            try:
+                self._send(items, timeout)
+            except Exception as exc:
+                self._release(chunk)
+                log.warning("scheduler: cannot enqueue %d checks (%s); they come round at their next time",
+                            len(chunk), exc)  # fmt: skip
+                continue
+            self.stats.messages += 1
+            enqueued += len(chunk)
+            for d, _ in chunk:
+                if d.uid not in firsts:
+                    self.stats.add(sent_at - d.planned)
+        self.stats.enqueued += enqueued
+        return enqueued
+
+    def _send(self, items: list[BatchItem], timeout: float) -> None:
+        if self.enqueue_batch is not None:
+            self.enqueue_batch(items, timeout)
+            return
+        assert self.enqueue is not None and len(items) == 1
+        uid, generation, planned, token = items[0]
+        self.enqueue(uid, generation, planned, timeout, token or "")
+
+    def _release(self, chunk: list[tuple[Due, str]]) -> None:
+        for d, token in chunk:
+            try:
+                self.guard.release(d.uid, token)
             except Exception:
                 pass  # the mark expires by itself
-            log.warning("scheduler: cannot enqueue a check of %s (%s); the next tick retries", entry.key, exc)
-            return
-        self.stats.enqueued += 1
-        if not first:
-            self.stats.add(now - planned)

@@ -16,7 +16,7 @@ from app.store.db import Migration, StoreError, open_database, schema_version
 from app.store.deliveries import DeliveryRepo, DeliveryView
 from app.store.incidents import IncidentRepo, IncidentView
 from app.store.migrations import MIGRATIONS
-from app.store.push import PushRepo
+from app.store.push import PushRepo, PushToRecord
 from app.store.resources import ResourceRecord, ResourceRepo, SyncResult
 from app.store.rollups import HeartbeatPages, RollupRepo
 from app.store.series import BriefState, SeriesRepo
@@ -65,6 +65,7 @@ __all__ = [
     "DeliveryView",
     "HeartbeatView",
     "IncidentView",
+    "PushToRecord",
     "Recorded",
     "ResourceRecord",
     "SessionView",

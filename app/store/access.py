@@ -155,13 +155,17 @@ class AuditRepo:
             self.db.AuditEvent(at=to_db(at), actor=actor, action=action[:64],
                                target=(target or "")[:500] or None, details=details)  # fmt: skip
 
-    def list(self, limit: int = 100, before: int | None = None, action: str | None = None) -> list[AuditView]:
+    def list(
+        self, limit: int = 100, before: int | None = None, action: str | None = None, actor: str | None = None
+    ) -> list[AuditView]:
         with db_session:
             q = select(e for e in self.db.AuditEvent)
             if before:
                 q = q.filter(lambda e: e.id < before)
             if action:
                 q = q.filter(lambda e: e.action == action)
+            if actor:
+                q = q.filter(lambda e: e.actor == actor)
             return [
                 AuditView(r.id, from_db(r.at), r.actor, r.action, r.target, r.details or {})
                 for r in q.order_by(lambda e: desc(e.id))[:limit]

@@ -7,6 +7,7 @@ incident it opened or closed, and the alert path only announces what the check d
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,26 +15,12 @@ from typing import Any
 
 from pony.orm import Database, db_session, desc, select
 
-from app.model import CheckResult, Decision, FailureClass, MonitorSnapshot, State
-from app.store.incidents import incident_effect
+from app.model import CheckResult, Decision, MonitorSnapshot
+from app.store.rawsql import read_time, select_in
+from app.store.recording import CheckToRecord, Recorded, record_batch
 from app.store.timeutil import from_db, iso, to_db
 
-
-@dataclass(slots=True)
-class Recorded:
-    decision: Decision
-    heartbeat_id: int
-    transition_id: int | None
-
-
-@dataclass(slots=True)
-class CheckToRecord:
-    """One finished check of a batch: what `record_many` writes."""
-
-    uid: str
-    result: CheckResult
-    decide: Callable[[MonitorSnapshot | None], Decision]
-    now: datetime
+__all__ = ["CheckRepo", "CheckToRecord", "HeartbeatView", "Recorded", "StateView", "state_view"]
 
 
 @dataclass(slots=True)
@@ -73,26 +60,6 @@ class StateView:
     checks: int
 
 
-# One statement for the three resolutions: one round trip instead of three on the hot path.
-_UPSERT_ROLLUP = (
-    "INSERT INTO kk_uptime "
-    "(monitor_uid, resolution, bucket, up, down, maintenance, latency_sum, latency_count) VALUES "
-    "($uid, 'm', $bm, $up, $down, $mnt, $lsum, $lcnt), "
-    "($uid, 'h', $bh, $up, $down, $mnt, $lsum, $lcnt), "
-    "($uid, 'd', $bd, $up, $down, $mnt, $lsum, $lcnt) "
-    "ON CONFLICT (monitor_uid, resolution, bucket) DO UPDATE SET "
-    "up = kk_uptime.up + excluded.up, down = kk_uptime.down + excluded.down, "
-    "maintenance = kk_uptime.maintenance + excluded.maintenance, "
-    "latency_sum = kk_uptime.latency_sum + excluded.latency_sum, "
-    "latency_count = kk_uptime.latency_count + excluded.latency_count"
-)
-
-
-def buckets(t: datetime) -> tuple[tuple[str, datetime], ...]:
-    minute = t.replace(second=0, microsecond=0)
-    return (("m", minute), ("h", minute.replace(minute=0)), ("d", minute.replace(hour=0, minute=0)))
-
-
 def state_view(r: Any) -> StateView:
     return StateView(
         r.uid,
@@ -107,16 +74,15 @@ def state_view(r: Any) -> StateView:
     )
 
 
-def _snapshot(row: Any) -> MonitorSnapshot | None:
-    if row is None:
-        return None
-    return MonitorSnapshot(
-        state=State(row.state),
-        since=from_db(row.since),
-        failures=row.failures,
-        reason=row.reason or "",
-        failure=FailureClass(row.failure) if row.failure else None,
-    )
+_STATE_VIEW = "uid, state, since, last_check_at, latency_ms, reason, failure, details, checks"
+
+
+def _state_row(r: Any) -> StateView:
+    uid, state, since, last, latency, reason, failure, details, checks = r
+    if isinstance(details, str):  # SQLite hands JSON back as text
+        details = json.loads(details)
+    return StateView(uid, state, read_time(since), read_time(last), latency, reason or "", failure, details,
+                     checks)  # fmt: skip
 
 
 class CheckRepo:
@@ -136,10 +102,10 @@ class CheckRepo:
             return self.record_in_session(uid, result, decide, now)
 
     def record_many(self, items: Sequence[CheckToRecord]) -> list[Recorded | None]:
-        """A batch of checks in one transaction; one answer per item, in the order given
-        (None for a monitor deleted while it was checked)."""
+        """A batch of checks in one transaction and a few statements (app.store.recording); one
+        answer per item, in the order given (None for a monitor deleted while it was checked)."""
         with db_session:
-            return [self.record_in_session(i.uid, i.result, i.decide, i.now) for i in items]
+            return record_batch(self.db, self.dialect, items)
 
     def record_in_session(
         self,
@@ -148,81 +114,12 @@ class CheckRepo:
         decide: Callable[[MonitorSnapshot | None], Decision],
         now: datetime,
     ) -> Recorded | None:
-        """`record` inside a db_session the caller opened (to add its own writes to the transaction).
+        """`record` inside a db_session the caller opened (to add its own writes to the transaction):
+        a batch of one, through the same statements as `record_many`.
 
         None when the monitor was deleted while it was being checked: its state went with it, and
         recording the result would bring it back as a new monitor (and a new outage)."""
-        db = self.db
-        t = to_db(now)
-        row = db.MonitorStateRow.get_for_update(uid=uid)
-        if row is None and self._deleted(uid):
-            return None
-        decision = decide(_snapshot(row))
-        snap = decision.snapshot
-        failure = snap.failure.value if snap.failure else None
-        details = result.details or None
-        hb = db.Heartbeat(
-            monitor_uid=uid,
-            time=t,
-            state=snap.state.value,
-            ok=decision.ok,
-            latency_ms=result.latency_ms,
-            reason=snap.reason[:2000],
-            failure=failure,
-            details=details,
-        )
-        if row is None:
-            row = db.MonitorStateRow(uid=uid, state=snap.state.value, since=to_db(snap.since))
-        row.state = snap.state.value
-        row.since = to_db(snap.since)
-        row.failures = snap.failures
-        row.reason = snap.reason[:2000]
-        row.failure = failure
-        row.last_check_at = t
-        row.latency_ms = result.latency_ms
-        row.details = details
-        row.checks += 1
-        transition = None
-        if decision.changed:
-            transition = db.Transition(
-                monitor_uid=uid,
-                from_state=decision.previous.value if decision.previous else None,
-                to_state=snap.state.value,
-                at=t,
-                reason=snap.reason[:2000],
-                failure=failure,
-            )
-            db.flush()
-        incident_effect(db, uid, snap.state, snap.reason, failure, t, transition)
-        db.flush()
-        up = 1 if snap.state == State.UP else 0
-        mnt = 1 if snap.state == State.MAINTENANCE else 0
-        down = 1 - up - mnt
-        lsum = float(result.latency_ms or 0.0)
-        lcnt = 1 if result.latency_ms is not None else 0
-        (_, bm), (_, bh), (_, bd) = buckets(t)
-        db.execute(
-            _UPSERT_ROLLUP,
-            {
-                "uid": uid,
-                "bm": bm,
-                "bh": bh,
-                "bd": bd,
-                "up": up,
-                "down": down,
-                "mnt": mnt,
-                "lsum": lsum,
-                "lcnt": lcnt,
-            },
-        )
-        return Recorded(decision, hb.id, transition.id if transition else None)
-
-    def _deleted(self, uid: str) -> bool:
-        """A monitor with no state: new, or deleted a moment ago (then its tombstone is there and its
-        resource is not). Locking the resource row holds off a deletion until this check commits."""
-        if self.db.ResourceRow.get_for_update(uid=uid) is not None:
-            return False
-        return self.db.Meta.get(key=f"forgotten:{uid}") is not None
+        return record_batch(self.db, self.dialect, [CheckToRecord(uid, result, decide, now)])[0]
 
     def heartbeats(self, uid: str, limit: int = 50, before: int | None = None) -> list[HeartbeatView]:
         """Newest first; `before` is the id of the last heartbeat of the previous page."""
@@ -247,13 +144,15 @@ class CheckRepo:
             )
 
     def states(self, uids: list[str] | None = None) -> dict[str, StateView]:
+        """Plain rows, not entities: the push deadline job reads every push monitor's state each
+        second, and building entities was most of a push-heavy process's CPU."""
+        sql = f"SELECT {_STATE_VIEW} FROM kk_monitor_state"
         with db_session:
             if uids is None:
-                rows = select(s for s in self.db.MonitorStateRow)[:]
+                rows = self.db.select(sql)
             else:
-                wanted = list(uids)
-                rows = select(s for s in self.db.MonitorStateRow if s.uid in wanted)[:]
-            return {r.uid: state_view(r) for r in rows}
+                rows = select_in(self.db, sql + " WHERE uid IN", list(uids))
+        return {r[0]: _state_row(r) for r in rows}
 
     def uptime(self, uid: str, since: datetime, resolution: str = "h") -> dict[str, float | None]:
         """Up ratio and mean latency from rollups (no raw heartbeats read)."""

@@ -10,6 +10,8 @@ announces nothing.
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 from pony.orm import Database, db_session, desc, select
 
 from app.model import State
+from app.store.rawsql import Raw, chunks
 from app.store.timeutil import from_db, iso, to_db
 
 
@@ -77,30 +80,87 @@ def _incident(r: Any) -> IncidentView:
     )
 
 
-def incident_effect(
-    db: Database, uid: str, state: State, reason: str, failure: str | None, at: datetime, transition: Any
-) -> None:
-    """Open or close the monitor's incident as this check decided; stamp the transition with it.
+class IncidentStep(enum.StrEnum):
+    """What one recorded check does to its monitor's incident."""
 
-    Runs inside the check's transaction; `transition` is the row of a state change, or None."""
+    NONE = "none"
+    KEEP_REASON = "keep-reason"  # still (or again) down: the open incident keeps the latest reason
+    OPEN = "open"  # entered DOWN with none open
+    CLOSE = "close"  # seen UP again: the open incident ends, whatever lay between
+
+
+def incident_step(state: State, changed: bool, has_open: bool) -> IncidentStep:
+    """The rule of this module's docstring, as a pure function of the check's decision.
+
+    `changed`: the check recorded a transition; `has_open`: the monitor has an open incident."""
     if state == State.DOWN:
-        cur = db.Incident.get(open_key=uid)
-        if cur is not None:  # still (or again) down: the incident keeps the latest reason
-            if reason:
-                cur.last_reason = reason[:2000]
-            return
-        if transition is None:
-            return
-        row = db.Incident(monitor_uid=uid, open_key=uid, opened_at=at, first_reason=reason[:2000],
-                          last_reason=reason[:2000], failure=failure, opened_by=transition.id)  # fmt: skip
-        db.flush()
-        transition.incident_id, transition.event = row.id, "down"
-    elif state == State.UP and transition is not None:
-        cur = db.Incident.get_for_update(open_key=uid)
-        if cur is None:
-            return
-        cur.open_key, cur.closed_at, cur.closed_by = None, at, transition.id
-        transition.incident_id, transition.event = cur.id, "up"
+        if has_open:
+            return IncidentStep.KEEP_REASON
+        return IncidentStep.OPEN if changed else IncidentStep.NONE
+    if state == State.UP and changed and has_open:
+        return IncidentStep.CLOSE
+    return IncidentStep.NONE
+
+
+@dataclass(slots=True)
+class IncidentChange:
+    """One check's effect on its monitor's incident, to write in the check's transaction."""
+
+    uid: str
+    step: IncidentStep
+    at: datetime
+    reason: str
+    failure: str | None
+    transition_id: int | None  # the state change that opens or closes it
+    incident_id: int | None  # the open incident (KEEP_REASON, CLOSE)
+
+
+def open_incidents(raw: Raw, uids: Sequence[str]) -> dict[str, int]:
+    """monitor uid -> id of its open incident, for the monitors that have one."""
+    out: dict[str, int] = {}
+    for part in chunks(uids, 1):
+        where, params = raw.member("open_key", part)
+        rows = raw.rows(f"SELECT open_key, id FROM kk_incidents WHERE {where}", params)
+        out.update({key: int(i) for key, i in rows})
+    return out
+
+
+def apply_incident_changes(raw: Raw, changes: Sequence[IncidentChange]) -> None:
+    """Open or close incidents as the checks decided, and stamp each opening or closing transition
+    with its incident and event. Runs in the checks' transaction, under their state rows' locks, so
+    no other check of these monitors interleaves. Steady outages cost one statement; openings and
+    closings (state changes: rare) a few each."""
+    keep = [c for c in changes if c.step == IncidentStep.KEEP_REASON and c.reason and c.incident_id]
+    for part in chunks([[c.incident_id, c.reason[:2000]] for c in keep], 3):
+        cases = " ".join(f"WHEN {raw.ph} THEN {raw.ph}" for _ in part)
+        where, ids = raw.member("id", [i for i, _ in part])
+        sql = f"UPDATE kk_incidents SET last_reason = CASE id {cases} END WHERE {where}"
+        raw.run(sql, [v for row in part for v in row] + ids)
+    opening = [c for c in changes if c.step == IncidentStep.OPEN and c.transition_id is not None]
+    if opening:
+        columns = ("monitor_uid", "open_key", "opened_at", "first_reason", "last_reason", "failure")
+        rows = [
+            [c.uid, c.uid, raw.time(c.at), c.reason[:2000], c.reason[:2000], c.failure, c.transition_id]
+            for c in opening
+        ]
+        opened = raw.insert("kk_incidents", (*columns, "opened_by"), rows, key="open_key")
+        for c in opening:
+            _stamp(raw, c.transition_id, opened[c.uid], "down")
+    for c in changes:
+        if c.step != IncidentStep.CLOSE or c.transition_id is None or c.incident_id is None:
+            continue
+        closed = raw.run(
+            f"UPDATE kk_incidents SET open_key = NULL, closed_at = {raw.ph}, closed_by = {raw.ph} "
+            f"WHERE id = {raw.ph} AND open_key = {raw.ph}",
+            [raw.time(c.at), c.transition_id, c.incident_id, c.uid],
+        )
+        if closed:  # else closed a moment ago (the monitor was deleted or paused): nothing to announce
+            _stamp(raw, c.transition_id, c.incident_id, "up")
+
+
+def _stamp(raw: Raw, transition_id: int | None, incident_id: int, event: str) -> None:
+    sql = f"UPDATE kk_transitions SET incident_id = {raw.ph}, event = {raw.ph} WHERE id = {raw.ph}"
+    raw.run(sql, [incident_id, event, transition_id])
 
 
 class IncidentRepo:

@@ -6,14 +6,28 @@ scheduled deadline check, run by any worker, sees it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
-from pony.orm import Database, db_session, select
+from pony.orm import Database, db_session
 
 from app.model import CheckResult, Decision, MonitorSnapshot
-from app.store.checks import CheckRepo, Recorded
+from app.store.checks import CheckRepo
+from app.store.rawsql import Raw, chunks, select_in
+from app.store.recording import CheckToRecord, Recorded, record_batch
 from app.store.timeutil import from_db, to_db
+
+
+@dataclass(slots=True)
+class PushToRecord:
+    """One push that reported a result: what `record_pushes` writes."""
+
+    uid: str
+    make_result: Callable[[datetime | None], CheckResult]  # given when the run started, if it said so
+    decide: Callable[[CheckResult, MonitorSnapshot | None], Decision]
+    now: datetime
 
 
 class PushRepo:
@@ -28,20 +42,45 @@ class PushRepo:
         decide: Callable[[CheckResult, MonitorSnapshot | None], Decision],
         now: datetime,
     ) -> Recorded | None:
-        """Take the run's start, record the result and note the push: one transaction per push.
+        """Take the run's start, record the result and note the push in one transaction.
         None when the monitor was deleted meanwhile."""
+        return self.record_pushes([PushToRecord(uid, make_result, decide, now)])[0]
+
+    def record_pushes(self, pushes: Sequence[PushToRecord]) -> list[Recorded | None]:
+        """Several pushes in one transaction (the web's group commit), one answer each in order.
+
+        Per monitor, in the order given: the first push takes the run's start (if `/start` left
+        one), each is recorded as a check, and the last one recorded is the monitor's last push."""
         with db_session:
-            start = self.db.Meta.get_for_update(key=f"push-start:{uid}")
-            started = None
-            if start is not None:
-                started = from_db(datetime.fromisoformat(start.value))
-                start.delete()
-            result = make_result(started)
-            recorded = self.checks.record_in_session(uid, result, lambda prev: decide(result, prev), now)
-            if recorded is None:
-                return None
-            self._set(f"push-last:{uid}", to_db(now).isoformat())
+            raw = Raw(self.db, self.checks.dialect)
+            starts = self._take_starts(raw, sorted({p.uid for p in pushes}))
+            items = []
+            for p in pushes:
+                result = p.make_result(starts.pop(p.uid, None))
+                items.append(CheckToRecord(p.uid, result, partial(p.decide, result), p.now))
+            recorded = record_batch(self.db, self.checks.dialect, items)
+            last = {p.uid: to_db(p.now).isoformat() for p, r in zip(pushes, recorded, strict=True) if r}
+            rows = [(f"push-last:{uid}", value) for uid, value in sorted(last.items())]
+            for part in chunks(rows, 2):
+                raw.run(
+                    f"INSERT INTO kk_meta (key, value) VALUES {raw.rows_marks(len(part), 2)} "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [v for row in part for v in row],
+                )
             return recorded
+
+    def _take_starts(self, raw: Raw, uids: list[str]) -> dict[str, datetime]:
+        """The runs' starts that `/start` noted, removed as they are taken."""
+        lock = " ORDER BY key FOR UPDATE" if raw.dialect == "postgres" else ""
+        out: dict[str, datetime] = {}
+        for part in chunks([f"push-start:{u}" for u in uids], 1):
+            where, params = raw.member("key", part)
+            rows = raw.rows(f"SELECT key, value FROM kk_meta WHERE {where}{lock}", params)
+            if rows:
+                where, params = raw.member("key", [k for k, _ in rows])
+                raw.run(f"DELETE FROM kk_meta WHERE {where}", params)
+            out.update({k.split(":", 1)[1]: from_db(datetime.fromisoformat(v)) for k, v in rows})
+        return out
 
     def _set(self, key: str, value: str) -> None:
         row = self.db.Meta.get_for_update(key=key)
@@ -73,8 +112,8 @@ class PushRepo:
         deadline check first saw it."""
         keys = [f"push-last:{u}" for u in uids] + [f"push-seen:{u}" for u in uids]
         out: dict[str, datetime] = {}
-        with db_session:
-            rows = select((m.key, m.value) for m in self.db.Meta if m.key in keys)[:]
+        with db_session:  # plain rows: the deadline job asks for every push monitor each second
+            rows = select_in(self.db, "SELECT key, value FROM kk_meta WHERE key IN", keys)
         seen: dict[str, datetime] = {}
         for key, value in rows:
             kind, uid = key.split(":", 1)

@@ -6,6 +6,7 @@ jobs follow manifests within a second without a message bus between them.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -194,6 +195,20 @@ class ResourceRepo:
         with db_session:
             row = self.Row.get(uid=uid)
             return _record(row) if row else None
+
+    def statuses_mentioning(self, kind: str, word: str) -> dict[str, dict[str, Any]]:
+        """uid -> status of the `kind` objects whose status mentions `word` anywhere (a text match
+        in SQL, so only those rows are read and parsed: a periodic job looking for a rare status,
+        such as flapping, costs O(matches) instead of listing and parsing every object)."""
+        sql = "SELECT uid, status FROM kk_resources WHERE kind = $kind AND CAST(status AS TEXT) LIKE $pattern"
+        with db_session:
+            rows = self.db.select(sql, {"kind": kind, "pattern": f"%{word}%"})
+        out: dict[str, dict[str, Any]] = {}
+        for uid, status in rows:
+            value = json.loads(status) if isinstance(status, str) else status
+            if isinstance(value, dict):
+                out[uid] = value
+        return out
 
     def list(self, kind: str | None = None, namespace: str | None = None) -> list[ResourceRecord]:
         with db_session:

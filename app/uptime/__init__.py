@@ -6,10 +6,11 @@ turned into ratios, bars and words.
 """
 
 from app.uptime.sla import WINDOWS, Totals, format_percent, parse_window
-from app.uptime.summary import DayBar, Overall, day_bars, overall_status
+from app.uptime.summary import DayBar, Overall, day_bars, history_days, overall_status
 from app.uptime.windows import KEEP, Span, plan
 
 __all__ = [
-    "KEEP", "WINDOWS", "DayBar", "Overall", "Span", "Totals", "day_bars", "format_percent", "overall_status",
+    "KEEP", "WINDOWS", "DayBar", "Overall", "Span", "Totals", "day_bars", "format_percent", "history_days",
+    "overall_status",
     "parse_window", "plan",
 ]  # fmt: skip

@@ -1,4 +1,9 @@
-"""What a status page says: one bar per day, and one banner for the whole page."""
+"""What a status page says: one bar per day, and one banner for the whole page.
+
+A monitor's history starts on the first day it was checked: the days before it are
+"before" (no data, and nothing to count), never drawn as if they were days of history.
+A day inside the history without checks (paused, or nothing ran) is "none".
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from app.uptime.windows import floor
 class DayBar(NamedTuple):
     day: date
     totals: Totals
+    before: bool = False  # before the monitor's first check
 
     @property
     def ratio(self) -> float | None:
@@ -22,14 +28,14 @@ class DayBar(NamedTuple):
     @property
     def level(self) -> str:
         """A colour class: ok, minor (< 99.9 %), major (< 99 %), maintenance only, or none (no data)."""
-        return _level(self.totals.ratio, self.totals.maintenance)
+        return "before" if self.before else _level(self.totals.ratio, self.totals.maintenance)
 
     def to_json(self) -> dict[str, object]:
         t = self.totals
         r = t.ratio
         return {
             "date": self.day.isoformat(), "uptime": r, "uptimePercent": format_percent(r),
-            "up": t.up, "down": t.down, "maintenance": t.maintenance, "level": _level(r, t.maintenance),
+            "up": t.up, "down": t.down, "maintenance": t.maintenance, "level": self.level,
         }  # fmt: skip
 
 
@@ -41,13 +47,28 @@ def _level(ratio: float | None, maintenance: int) -> str:
     return "minor" if ratio >= 0.99 else "major"
 
 
+def first_checked(days: Mapping[date, Totals]) -> date | None:
+    """The earliest day with checks in these rollups, or None."""
+    return min((d for d, t in days.items() if t.checks), default=None)
+
+
 def day_bars(days: Mapping[date, Totals], count: int, now: datetime) -> list[DayBar]:
-    """`count` bars, oldest first, ending with today (UTC); a day without rollups has no data."""
+    """`count` bars, oldest first, ending with today (UTC); a day without rollups has no data.
+
+    `days` may reach further back than the bars: checks on an earlier day mean the history
+    covers every bar, none on any day mean every bar is before the history.
+    """
     today = floor(now, "d").date()
+    first = first_checked(days)
     return [
-        DayBar(d, days.get(d, Totals()))
+        DayBar(d, days.get(d, Totals()), first is None or d < first)
         for d in (today - timedelta(days=count - 1 - i) for i in range(count))
     ]
+
+
+def history_days(bars: list[DayBar]) -> int:
+    """How many of the bars lie within the monitor's history: what its uptime is "over"."""
+    return sum(1 for b in bars if not b.before)
 
 
 class Overall(enum.StrEnum):

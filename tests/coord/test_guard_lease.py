@@ -117,6 +117,68 @@ def test_the_mark_lives_from_the_workers_start(guard: InflightGuard) -> None:
     assert guard.acquire("m1", ttl_s=30)
 
 
+def test_a_batchs_marks_are_rearmed_extended_and_released_together(guard: InflightGuard) -> None:
+    """The *_many calls answer as their single-mark counterparts would, mark by mark."""
+    beat(guard, "worker-a")
+    t1, t2 = guard.acquire("m1", 30), guard.acquire("m2", 30)
+    stale = guard.acquire("m3", 0.05)
+    assert t1 and t2 and stale
+    time.sleep(0.1)
+    newer = guard.acquire("m3", 30)
+    assert newer
+
+    armed = guard.rearm_many([("m1", t1, 30), ("m3", stale, 30), ("m2", t2, 30)], "worker-a")
+
+    assert armed == [True, False, True]  # the stale token loses; the others are the batch's
+    guard.extend_many([("m1", t1), ("m2", t2), ("m3", stale)], 60)
+    assert guard.acquire("m1", 30) is None and guard.acquire("m2", 30) is None
+    guard.release_many([("m1", t1), ("m2", t2), ("m3", stale)])
+    assert guard.acquire("m1", 30) and guard.acquire("m2", 30)
+    assert guard.acquire("m3", 30) is None, "a stale token releases nothing"
+    assert guard.rearm_many([], "worker-a") == []
+
+
+def test_acquire_many_answers_each_monitor_as_acquire_would(guard: InflightGuard) -> None:
+    held = guard.acquire("held", ttl_s=30)
+    assert held
+
+    tokens = guard.acquire_many(["a", "held", "b", "a"], [30, 30, 30, 30])
+
+    assert [t is not None for t in tokens] == [True, False, True, False]  # a second "a" finds the first
+    assert len({tokens[0], tokens[2]}) == 2  # a token of its own each
+    assert guard.acquire("a", ttl_s=30) is None and guard.acquire("b", ttl_s=30) is None
+    assert guard.acquire_many([], []) == []
+    # The tokens are the marks' owners: the worker re-arms and releases with them.
+    beat(guard, "worker-a")
+    assert tokens[0] and guard.rearm("a", tokens[0], 30, "worker-a")
+    guard.release("a", tokens[0])
+    assert guard.acquire("a", ttl_s=30)
+
+
+def test_acquire_many_on_redis_frees_dead_holders_and_sets_a_ttl_per_mark(
+    redis_client: redis.Redis, redis_ns: str
+) -> None:
+    live = RedisLiveness(redis_client, f"{redis_ns}:")
+    guard = RedisGuard(redis_client, f"{redis_ns}:inflight:", live)
+    live.beat("worker-a")
+    live.beat("worker-b")
+    for uid, worker in (("dead-held", "worker-a"), ("live-held", "worker-b")):
+        token = guard.acquire(uid, ttl_s=60)
+        assert token and guard.rearm(uid, token, 60, worker)
+    queued = guard.acquire("queued", ttl_s=60)  # enqueued, no worker has it yet
+    assert queued
+    redis_client.delete(f"{redis_ns}:alive:worker-a")  # worker-a was SIGKILLed
+
+    tokens = guard.acquire_many(["free", "dead-held", "live-held", "queued"], [10, 20, 60, 60])
+
+    assert [t is not None for t in tokens] == [True, True, False, False]
+    assert redis_client.get(f"{redis_ns}:inflight:free") == f"{tokens[0]}|".encode()
+    assert redis_client.get(f"{redis_ns}:inflight:dead-held") == f"{tokens[1]}|".encode()
+    assert 9_000 < redis_client.pttl(f"{redis_ns}:inflight:free") <= 10_000
+    assert 19_000 < redis_client.pttl(f"{redis_ns}:inflight:dead-held") <= 20_000
+    assert redis_client.get(f"{redis_ns}:inflight:queued") == f"{queued}|".encode()  # untouched
+
+
 def test_local_guard_expires_by_itself() -> None:
     clock = FakeClock()
     guard = LocalGuard(clock)

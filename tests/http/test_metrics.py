@@ -112,3 +112,39 @@ def test_pipeline_metrics_of_an_embedded_process(site: Site) -> None:
     assert m[("kubekuma_scheduler_drift_seconds_count", ())] == 4.0
     assert m[("kubekuma_scheduler_drift_seconds_sum", ())] == 40.53
     assert m[("kubekuma_scheduler_leading", ())] == 0.0
+
+
+def test_batch_messages_count_as_the_checks_they_carry(site: Site) -> None:
+    """A check_batch message: its start delay, lateness, runs and failures are counted per check."""
+    registry = CollectorRegistry()
+    broker = StubBroker()
+    broker.emit_after("process_boot")
+    broker.add_middleware(WorkerMetrics(registry, late_after_s=5.0))
+    runs = iter([None, RuntimeError("database away")])
+
+    def check_batch(items: list[list[object]]) -> None:
+        error = next(runs)
+        if error is not None:
+            raise error
+
+    actor = dramatiq.actor(check_batch, actor_name="check_batch", queue_name="checks", broker=broker,
+                           max_retries=0)  # fmt: skip
+    catalog = Catalog(site.store)
+    app = create_app(site.store, catalog, public=PublicOptions(registry=registry, pipeline=PipelineSources()),
+                     access=AccessOptions(secrets=site.secrets))  # fmt: skip
+    scraper = grant_key(site.store, site.secrets, "viewer", "scraper", scopes=["metrics:read"])
+    now = time.time()
+    actor.send([["a", 1, now, "t1"], ["b", 1, now - 30, "t2"], ["c", 1, now, None]])
+    actor.send([["d", 1, now, "t4"], ["e", 1, now, "t5"]])  # this one raises
+    worker = dramatiq.Worker(broker, worker_timeout=50, worker_threads=1)
+    worker.start()
+    try:
+        broker.join("checks", fail_fast=False)
+        worker.join()
+    finally:
+        worker.stop()
+    m = samples(client_as(app, scraper).simulate_get("/metrics").text)
+    assert m[("kubekuma_checks_run_total", ())] == 3.0
+    assert m[("kubekuma_checks_failed_total", ())] == 2.0, "both checks of the batch that raised"
+    assert m[("kubekuma_checks_late_total", ())] == 1.0
+    assert m[("kubekuma_check_start_delay_seconds_count", ())] == 5.0

@@ -53,7 +53,7 @@ def test_each_monitor_has_state_uptime_and_ninety_daily_bars(site: Site) -> None
     }
     search = monitors["search"]
     assert search["state"] == "DOWN" and search["uptime"]["24h"]["uptimePercent"] == "0.00"
-    assert search["uptime"]["90d"] == {"uptime": 0.5, "uptimePercent": "50.00"}
+    assert search["uptime"]["90d"] == {"uptime": 0.5, "uptimePercent": "50.00", "days": 3}
     days = search["days"]
     assert len(days) == 90 and days[-1]["date"] == site.now.date().isoformat()
     today = days[-1]
@@ -65,7 +65,7 @@ def test_each_monitor_has_state_uptime_and_ninety_daily_bars(site: Site) -> None
         for ago in (timedelta(days=2, minutes=-14), timedelta(days=1, hours=1))
     )
     assert {d["date"]: d["up"] for d in days if d["up"]} == dict(ups)
-    assert sum(d["up"] + d["down"] for d in days) == 4 and days[0]["level"] == "none"
+    assert sum(d["up"] + d["down"] for d in days) == 4 and days[0]["level"] == "before"
     assert monitors["billing"]["state"] is None and monitors["billing"]["uptime"]["24h"]["uptime"] is None
     assert monitors["checkout-api"]["badges"]["uptime"] == "/badge/shop/checkout-api/uptime.svg"
 
@@ -227,38 +227,6 @@ def test_server_cache_serves_the_same_page_for_ten_seconds(store, tmp_path) -> N
         client.simulate_get("/api/v1/status/shop")
         client.simulate_get("/badge/shop/search/status.svg")
     assert cache.builds == 3 and cache.hits == 12
-
-
-def test_recurring_maintenance_shows_its_next_occurrences(lite: Site, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from falcon.testing import TestClient
-
-    from app.http.app import create_app
-    from app.http.public import PublicOptions
-    from tests.http.conftest import MANIFESTS, seed_folder
-
-    weekly = """\
----
-apiVersion: kubekuma.io/v1alpha1
-kind: MaintenanceWindow
-metadata: {name: nightly-backup, namespace: shop}
-spec:
-  title: Nightly backup
-  monitors: [{name: checkout-api}]
-  start: "2024-01-01T03:00:00"
-  timezone: UTC
-  duration: 15m
-  rrule: "FREQ=DAILY"
-"""
-    text = (
-        MANIFESTS.format(active_start="2020-01-01T00:00:00Z", upcoming_start="2020-01-01T00:00:00Z") + weekly
-    )
-    seed_folder(lite.store, tmp_path / "again", text)
-    client = TestClient(create_app(lite.store, lite.catalog, public=PublicOptions(clock=lambda: lite.now)))
-    upcoming = client.simulate_get("/api/v1/status/shop").json["maintenance"]["upcoming"]
-    backups = [w for w in upcoming if w["title"] == "Nightly backup"]
-    assert 9 <= len(backups) <= 10, "the page lists the next ten stretches at most"
-    assert all(w["start"].endswith("T03:00:00Z") and w["end"].endswith("T03:15:00Z") for w in backups)
-    assert backups[0]["monitors"] == ["checkout-api"]
 
 
 def test_pages_are_gzipped_for_clients_that_accept_it(lite: Site) -> None:

@@ -46,12 +46,12 @@ def test_monitors_created_changed_and_deleted_are_followed_by_the_scheduler(
         created = custom.create_namespaced_custom_object(GROUP, VERSION, "shop", "monitors", monitor("web"))
         uid = created["metadata"]["uid"]
         wait_for("a job for web", lambda: sched.job_count() == 1)
-        assert sched._shapes[uid].interval == 30
+        assert sched.job(uid).interval == 30  # type: ignore[union-attr]
 
         custom.patch_namespaced_custom_object(
             GROUP, VERSION, "shop", "monitors", "web", {"spec": {"interval": "5s"}}
         )
-        wait_for("the new interval", lambda: sched._shapes.get(uid) and sched._shapes[uid].interval == 5)
+        wait_for("the new interval", lambda: (job := sched.job(uid)) is not None and job.interval == 5)
         obj = wait_for(
             "status for generation 2",
             lambda: (

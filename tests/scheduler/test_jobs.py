@@ -6,7 +6,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -198,20 +197,23 @@ def test_a_monitor_added_while_running_is_checked_within_seconds(setup: Any) -> 
 
 
 def test_a_standby_taking_over_starts_from_now(setup: Any) -> None:
-    """After a long standby the jobs' next runs lie far in the past; replaying every missed interval
-    would stall the new leader. They are recomputed from now instead."""
+    """After a standby the monitors' planned times lie in the past; replaying every missed one would
+    stall the new leader. Each is checked once, at its next planned time from the takeover on."""
     store, sched, rec, _guard = setup
     ms = [monitor(f"m{i}", interval="1s") for i in range(20)]
     store.resources.sync(ms)
     sched.start(leading=False)
-    day_ago = datetime.now(UTC) - timedelta(hours=24)
-    for m in ms:
-        sched._sched.modify_job(m.uid, next_run_time=day_ago)
+    time.sleep(2.5)  # every monitor misses two planned times while standing by
+    assert rec.calls == []
 
+    took_over = time.time()
     sched.lead()
 
-    now = datetime.now(UTC)
     for m in ms:
         nxt = sched.next_run(m.uid)
-        assert nxt is not None and now - timedelta(seconds=1) <= nxt <= now + timedelta(seconds=1)
+        assert nxt is not None and took_over <= nxt.timestamp() <= took_over + 1.0
     wait_for("every monitor checked once", lambda: all(rec.count(m.uid) >= 1 for m in ms), timeout=3)
+    first = {}
+    for uid, planned, _actual in rec.calls:
+        first.setdefault(uid, planned)
+    assert all(planned >= took_over - 1e-3 for planned in first.values())  # nothing missed is replayed

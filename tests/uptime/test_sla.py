@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.uptime import Overall, Totals, day_bars, format_percent, overall_status, parse_window
+from app.uptime import Overall, Totals, day_bars, format_percent, history_days, overall_status, parse_window
 from app.uptime.retention import DEFAULT_HEARTBEATS, heartbeat_retention, retention_plan
 
 NOW = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
@@ -78,8 +78,16 @@ def test_day_bars_end_today_and_show_days_without_data() -> None:
         "2024-04-30",
         "2024-05-01",
     ]
-    assert [b.level for b in bars] == ["none", "none", "maintenance", "none", "minor"]
+    # the history starts with the first checks (maintenance counts as checked): before them, no history
+    assert [b.level for b in bars] == ["before", "before", "maintenance", "none", "minor"]
     assert bars[-1].to_json()["uptimePercent"] == "99.00"
+    assert history_days(bars) == 3
+
+
+def test_a_history_older_than_the_bars_has_no_day_before_it() -> None:
+    older = {date(2024, 4, 26): Totals(up=1), date(2024, 5, 1): Totals(up=1)}
+    assert [b.level for b in day_bars(older, 5, NOW)] == ["none", "none", "none", "none", "ok"]
+    assert {b.level for b in day_bars({}, 5, NOW)} == {"before"}, "never checked: no history at all"
 
 
 @pytest.mark.parametrize(

@@ -84,6 +84,12 @@ class Login:
         wait = self.access.throttle.retry_after(username, address)
         if wait is not None:
             self.access.audit.record(req, username[:200], "login.failed", None, reason="throttled")
+            if wants_html(req):
+                resp.status = falcon.HTTP_429
+                resp.set_header("Retry-After", str(wait))
+                login_page(req, resp, self.access, error=f"Too many failed logins: try again in {wait} s.",
+                           username=username)  # fmt: skip
+                return
             raise falcon.HTTPTooManyRequests(
                 title="Too many failed logins",
                 description=f"too many failed logins for this user or address; try again in {wait} s",
@@ -92,12 +98,22 @@ class Login:
         user = self.access.directory.get().users.get(username)
         ok = verify_password(user.password_hash if user else None, password)
         if ok and user is not None and user.totp_secret and not code:
+            if wants_html(req):
+                resp.status = falcon.HTTP_401
+                login_page(req, resp, self.access, step="totp", username=username, password=password)
+                return
             raise falcon.HTTPUnauthorized(
                 title="TOTP code required", description="send the code from your authenticator in `totp`"
             )
         if not ok or user is None or not check_second_factor(self.access, user, code):
             self.access.throttle.failed(username, address)
             self.access.audit.record(req, username[:200], "login.failed", None, reason="wrong credentials")
+            if wants_html(req):
+                resp.status = falcon.HTTP_401
+                login_page(
+                    req, resp, self.access, error="Wrong username, password or code.", username=username
+                )
+                return
             raise falcon.HTTPUnauthorized(
                 title="Login failed", description="wrong username, password or code"
             )
@@ -138,18 +154,6 @@ class Me:
                       "readOnly": settings.readOnly}  # fmt: skip
 
 
-PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>KubeKuma login</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 22rem; margin: 4rem auto">
-<h1>KubeKuma</h1>{note}
-<form method="post" action="/api/v1/auth/login">
-<p><label>Username<br><input name="username" autocomplete="username" required></label></p>
-<p><label>Password<br>
-<input name="password" type="password" autocomplete="current-password" required></label></p>
-<p><label>TOTP or recovery code (if enrolled)<br><input name="totp" autocomplete="one-time-code"></label></p>
-<p><button type="submit">Log in</button></p></form>{oidc}</body></html>"""
-
-
 LOGIN_CSP = (
     "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
@@ -161,15 +165,30 @@ class LoginPage:
         self.access = access
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        directory = self.access.directory.get()
-        note = ""
-        initial = self.access.options.initial_admin
-        if initial is not None and initial.name in directory.users:
-            note = "<p>First start: log in as <b>admin</b> with the password in the initial admin file.</p>"
-        oidc = ""
-        if directory.oidc_configured:
-            oidc = '<p><a href="/api/v1/auth/oidc/login">Log in with single sign-on</a></p>'
-        resp.content_type = falcon.MEDIA_HTML
-        # The default policy's `form-action 'none'` would stop the browser from sending the form.
-        resp.set_header("Content-Security-Policy", LOGIN_CSP)
-        resp.text = PAGE.format(note=note, oidc=oidc)
+        login_page(req, resp, self.access)
+
+
+def login_page(req: falcon.Request, resp: falcon.Response, access: Access, error: str = "", step: str = "",
+               username: str = "", password: str = "") -> None:  # fmt: skip
+    """The login form in the dashboard's frame: the password step, or the code step of a TOTP user.
+
+    The code step carries the username and password the browser just posted in hidden fields,
+    so the second post is a whole login again and the server keeps no half-logged-in state."""
+    from app.http.dashboard import assets, templates  # the frame's templates; loaded on first use
+
+    directory = access.directory.get()
+    initial = access.options.initial_admin
+    resp.content_type = falcon.MEDIA_HTML
+    # The default policy's `form-action 'none'` would stop the browser from sending the form.
+    resp.set_header("Content-Security-Policy", LOGIN_CSP)
+    resp.set_header("Cache-Control", "no-store")  # the code step holds the password just typed
+    resp.text = templates.get_template("dashboard/login.html").render(
+        theme=assets.theme(req), error=error, step=step, username=username, password=password,
+        first_start=initial is not None and initial.name in directory.users, oidc=directory.oidc_configured,
+    )  # fmt: skip
+
+
+def wants_html(req: falcon.Request) -> bool:
+    """A browser's own form post (no script): answer with the page, not JSON."""
+    form = (req.content_type or "").startswith("application/x-www-form-urlencoded")
+    return form and req.client_prefers(["application/json", "text/html"]) == "text/html"

@@ -126,9 +126,24 @@ def render(req: falcon.Request, resp: falcon.Response, template: str, **ctx: Any
 
 def _pages() -> list[ModuleType]:
     # Imported here: page modules import this package for `render` and `Deps`.
-    from app.http.dashboard import monitor, monitors, overview
+    from app.http.dashboard import (
+        apikeys,
+        audit,
+        deliveries,
+        incidents,
+        maintenance,
+        monitor,
+        monitors,
+        overview,
+        policies,
+        providers,
+        settings,
+        silences,
+        statuslist,
+    )  # fmt: skip
 
-    return [overview, monitors, monitor]
+    return [overview, monitors, monitor, incidents, deliveries, silences, maintenance, statuslist, providers,
+            policies, settings, apikeys, audit]  # fmt: skip
 
 
 def to_login(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPUnauthorized, params: Any) -> None:
