@@ -19,7 +19,7 @@ from app.store.migrations import MIGRATIONS
 from app.store.push import PushRepo, PushToRecord
 from app.store.resources import ResourceRecord, ResourceRepo, SyncResult
 from app.store.rollups import HeartbeatPages, RollupRepo
-from app.store.series import BriefState, OpenIncident, SeriesRepo
+from app.store.series import BriefState, SeriesRepo
 from app.store.transitions import Claim, TransitionRepo, TransitionView
 
 
@@ -65,7 +65,6 @@ __all__ = [
     "DeliveryView",
     "HeartbeatView",
     "IncidentView",
-    "OpenIncident",
     "PushToRecord",
     "Recorded",
     "ResourceRecord",

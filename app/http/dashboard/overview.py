@@ -22,7 +22,8 @@ from app.http.dashboard.fmt import when
 from app.http.dashboard.openapi import json, page
 from app.http.dashboard.rows import STATES, Row, all_rows, counts, monitor_href, needing_attention
 from app.http.statuspages import PageIndex
-from app.store import OpenIncident, ResourceRecord, Store
+from app.store import ResourceRecord, Store
+from app.store.series import OpenIncident
 from app.store.timeutil import iso
 
 LIST_LIMIT = 50  # rows per list on the overview; the monitor list shows the rest
