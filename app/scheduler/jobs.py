@@ -184,9 +184,9 @@ class MonitorScheduler:
             elif job.timeout != spec.timeout or job.generation != entry.generation:
                 edited.append((uid, spec.timeout, entry.generation))
         gone = [uid for uid in list(jobs) if uid not in wanted]
-        now = time.time()
         added = 0
         with self._lock:
+            now = time.time()  # read under the lock: the slot loop cannot have moved past it
             for uid in gone:
                 self._wheel.remove(uid)
                 self._first.pop(uid, None)

@@ -59,11 +59,12 @@ class SlotWheel:
         return len(self.jobs)
 
     def place(self, uid: str, job: Job, now: float) -> None:
-        """Add or replace a monitor's job; it is next due at its first planned time at or after `now`."""
-        job.due = next_fire(job.start, job.interval, now)
-        self.jobs[uid] = job
+        """Add or replace a monitor's job; it is next due at its first planned time at or after `now`,
+        and never in a slot already taken (a clock read before the last tick would lose it for good)."""
         if self._cursor is None:
             self._cursor = self.slot_of(now)
+        job.due = next_fire(job.start, job.interval, max(now, self._cursor * self.slot_s))
+        self.jobs[uid] = job
         self._slots.setdefault(self.slot_of(job.due), []).append(uid)
 
     def remove(self, uid: str) -> None:

@@ -92,3 +92,18 @@ def test_chunks_cap_the_batch_and_keep_similar_timeouts_together() -> None:
     assert [len(c) for c in out] == [100, 100, 35]
     assert max(out[0]) == 1.0 and max(out[1]) == 1.0  # the long timeouts share the last message
     assert chunks([], 100, lambda t: t) == []
+
+
+def test_a_monitor_placed_with_a_clock_read_before_the_last_tick_still_comes_round() -> None:
+    """sync() reads the clock, then the slot loop may take later slots before sync places the job:
+    the job must not land in a slot the wheel has already passed (it would never be taken)."""
+    wheel = SlotWheel(0.2)
+    for i in range(500):
+        wheel.place(f"m{i}", job(f"m{i}", 10.0), T0)
+    wheel.take(T0 + 2.05)  # the loop ran on
+    late = Job(10.0, 5.0, 1, T0 + 1.995)  # due at T0 + 1.995 + k * 10
+    wheel.place("late", late, T0 + 1.99)  # with the clock sync read a moment earlier
+
+    fired = [d.uid for t in range(1, 150) for d in wheel.take(T0 + 2.05 + 0.2 * t) if d.uid == "late"]
+
+    assert len(fired) == 2  # at +11.995 and +21.995 (the passed +1.995 is skipped, the job not lost)
