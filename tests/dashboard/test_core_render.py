@@ -12,6 +12,7 @@ import time
 from datetime import timedelta
 from html import unescape
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from falcon.testing import TestClient
@@ -269,6 +270,11 @@ def test_theme_switch_sets_a_cookie_and_goes_back_locally(lite: Site) -> None:
     assert r.cookies["kk_theme"].value == "dark"
     away = lite.anonymous.simulate_get("/theme", params={"set": "light", "next": "//evil.example/"})
     assert away.headers["location"].endswith("/") and "evil" not in away.headers["location"]
+    for sly in ("/\t/evil.example/", "/\n/evil.example", "/%09/evil.example", "/\x7f/x"):
+        # a browser drops tabs and newlines from a URL: "/<tab>/evil.example" is "//evil.example"
+        sent = lite.anonymous.simulate_get("/theme", query_string=f"set=light&next={quote(sly, safe='/%')}")
+        assert sent.headers["Location"].endswith("/"), sly
+        assert "evil" not in sent.headers["Location"] and "\x7f" not in sent.headers["Location"], sly
     assert lite.anonymous.simulate_get("/theme", params={"set": "pink"}).status_code == 400
     assert lite.anonymous.simulate_get("/theme", query_string="set=").status_code == 400
     page = lite.client.simulate_get("/", headers={"Cookie": "kk_theme=dark"}).text

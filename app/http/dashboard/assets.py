@@ -54,8 +54,12 @@ def theme(req: falcon.Request) -> str:
 
 
 def local_path(target: str | None) -> str:
-    """Only a path on this site (never `//host` or a scheme), else the overview: no open redirect."""
+    """Only a path on this site (never `//host` or a scheme), else the overview: no open redirect.
+    Control characters are refused too: a browser drops tabs and newlines from a URL, so
+    `/<tab>/evil.example` would lead to `//evil.example`."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
         return "/"
     return target[:2000]
 
