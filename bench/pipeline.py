@@ -19,7 +19,7 @@ For each shape, on the same nginx (or Python) target:
   intervals after every monitor was checked once; lateness = heartbeat time -
   planned_time(uid, 20, heartbeat time).
 
-Run alone: `python -m bench.pipeline [--quick] [--profile] [--only scaled|embedded]`
+Run alone: `python -m bench.pipeline [--quick] [--profile] [--only scaled|embedded] [--steps N,N]`
 (`--profile` records the first worker with py-spy during the scaled-out saturated window,
 sampling only the thread holding the GIL; needs py-spy in the venv).
 """
@@ -232,8 +232,12 @@ def capacity_step(shape: Callable[[], Cluster], url: str, n: int, window: float,
     }
 
 
-def capacity(shape: Callable[[], Cluster], url: str, quick: bool, idle: float) -> dict[str, Any]:
-    steps = [250, 500, 1000, 2000, 4000] if quick else [1000, 2000, 4000, 8000, 16000, 32000]
+def capacity(
+    shape: Callable[[], Cluster], url: str, quick: bool, idle: float, steps: list[int] | None = None
+) -> dict[str, Any]:
+    chosen = steps is not None
+    if steps is None:
+        steps = [250, 500, 1000, 2000, 4000] if quick else [1000, 2000, 4000, 8000, 16000, 32000]
     window = CAP_INTERVAL if quick else 1.5 * CAP_INTERVAL
     say(
         f"   capacity at {CAP_INTERVAL:g}s: steps {steps}, window {window:g}s each, fail = any beat > "
@@ -249,7 +253,7 @@ def capacity(shape: Callable[[], Cluster], url: str, quick: bool, idle: float) -
             failed = n
             break
         passed = n
-    if not quick and passed and failed:  # one bisection between the last pass and the first failure
+    if not quick and not chosen and passed and failed:  # one bisection: last pass to first failure
         mid = (passed + failed) // 2
         r = capacity_step(shape, url, mid, window, idle)
         results.append(r)
@@ -278,7 +282,9 @@ def _say_step(r: dict[str, Any]) -> None:
     )
 
 
-def run_shape(name: str, quick: bool, plain: dict[str, Any], profile: bool) -> dict[str, Any]:
+def run_shape(
+    name: str, quick: bool, plain: dict[str, Any], profile: bool, steps: list[int] | None = None
+) -> dict[str, Any]:
     shape = SHAPES[name]
     say(f"-- {shape.label}")
     st = steady(shape, quick, plain, profile and name == "scaled")
@@ -295,7 +301,7 @@ def run_shape(name: str, quick: bool, plain: dict[str, Any], profile: bool) -> d
         f" saturated: {st['saturated']} (queue depth {st['queue_depth_end']}); machine busy"
         f" {st['machine_busy_cores']:.2f} of 2 cores"
     )
-    cap = capacity(shape, plain["url"], quick, st["idle_cores_total"])
+    cap = capacity(shape, plain["url"], quick, st["idle_cores_total"], steps)
     return {"label": shape.label, "steady": st, "capacity": cap}
 
 
@@ -344,7 +350,9 @@ def side_by_side(plain: dict[str, Any], shapes: dict[str, dict[str, Any]]) -> st
     return table(rows, ["", "plain loop", *(shapes[n]["label"] for n in names), "target"])
 
 
-def main(quick: bool = False, profile: bool = False, only: str | None = None) -> dict[str, Any]:
+def main(
+    quick: bool = False, profile: bool = False, only: str | None = None, steps: list[int] | None = None
+) -> dict[str, Any]:
     quick = quick or quick_from_env()
     say(
         "== pipeline: the plain loop, scaled out and embedded against one local HTTP target"
@@ -362,7 +370,7 @@ def main(quick: bool = False, profile: bool = False, only: str | None = None) ->
         )
         for name in [only] if only else list(SHAPES):
             try:
-                shapes[name] = run_shape(name, quick, plain, profile)
+                shapes[name] = run_shape(name, quick, plain, profile, steps)
             except Exception as exc:  # one shape failing still prints the other
                 say(f"   {name}: FAILED: {exc}")
     finally:
@@ -380,8 +388,12 @@ def _cli() -> None:
         "--profile", action="store_true", help="py-spy the first worker during the saturated window"
     )
     ap.add_argument("--only", choices=sorted(SHAPES), help="one shape (beside the plain loop)")
+    ap.add_argument(
+        "--steps", help="capacity steps to try, e.g. 16000,20000 (each on a fresh start; no bisection)"
+    )
     args = ap.parse_args()
-    main(args.quick, args.profile, args.only)
+    steps = [int(n) for n in args.steps.split(",")] if args.steps else None
+    main(args.quick, args.profile, args.only, steps)
 
 
 if __name__ == "__main__":
