@@ -8,6 +8,9 @@ also takes its in-process writer lock), so Pony commits or rolls it back with th
 
 Values are written as Pony writes them, so rows from here and from the entities read alike:
 datetimes as naive UTC (on SQLite as Pony's text, always with microseconds), JSON as text.
+Text comes from monitored servers (reasons, details), and some send NUL bytes: PostgreSQL
+refuses NUL in text and `\\u0000` in jsonb, so every value written here has them replaced
+(`storable`), on SQLite too, so both databases keep the same rows.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ MAX_PARAMS = 30_000
 SQLITE_RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
 
 T = TypeVar("T")
+NUL, REPLACEMENT = "\x00", "\ufffd"
 
 
 def chunks(rows: Sequence[T], width: int) -> Iterator[Sequence[T]]:
@@ -54,6 +58,18 @@ def select_in(db: Database, sql: str, values: Sequence[Any]) -> list[Any]:
     return rows
 
 
+def storable(value: Any) -> Any:
+    """`value` with every NUL character in its text (strings, and the keys and strings of JSON
+    structures) replaced by U+FFFD, as a decoder replaces bytes it cannot read."""
+    if isinstance(value, str):
+        return value.replace(NUL, REPLACEMENT) if NUL in value else value
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
+
+
 def read_time(value: Any) -> datetime | None:
     """A datetime column read raw: SQLite gives Pony's text, PostgreSQL a datetime; aware UTC out."""
     if value is None:
@@ -61,6 +77,11 @@ def read_time(value: Any) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return from_db(value)
+
+
+def _params(params: Sequence[Any]) -> tuple[Any, ...]:
+    """A statement's parameters as the driver gets them: text made `storable`."""
+    return tuple(storable(v) if isinstance(v, str) else v for v in params)
 
 
 class Raw:
@@ -90,6 +111,7 @@ class Raw:
     def json(self, value: Any) -> str | None:
         if value is None:
             return None
+        value = storable(value)
         if self.dialect == "sqlite":  # as Pony's SQLite converter writes it
             return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
         return json.dumps(value)
@@ -106,7 +128,7 @@ class Raw:
         """Execute; the number of rows it changed."""
         cursor = self.connection.cursor()
         try:
-            cursor.execute(sql, tuple(params))
+            cursor.execute(sql, _params(params))
             return int(cursor.rowcount)
         finally:
             cursor.close()
@@ -114,7 +136,7 @@ class Raw:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor = self.connection.cursor()
         try:
-            cursor.execute(sql, tuple(params))
+            cursor.execute(sql, _params(params))
             return list(cursor.fetchall())
         finally:
             cursor.close()
@@ -135,7 +157,9 @@ class Raw:
             cursor = self.connection.cursor()
             try:
                 for row in rows:
-                    cursor.execute(f"INSERT INTO {table} ({cols}) VALUES ({self.marks(len(columns))})", row)
+                    cursor.execute(
+                        f"INSERT INTO {table} ({cols}) VALUES ({self.marks(len(columns))})", _params(row)
+                    )
                     out[row[k]] = int(cursor.lastrowid)
             finally:
                 cursor.close()

@@ -27,6 +27,7 @@ from app.catalog import Catalog
 from app.coord import InflightGuard, LocalGuard, RedisGuard, RedisLiveness
 from app.resources.loader import SecretStore
 from app.store import ResourceRecord, Store
+from tests.checkers.servers import TcpServer, serve_in_thread, tcp_handler
 from tests.faults.services import PostgresCluster
 from tests.targets import HttpTarget
 
@@ -202,6 +203,51 @@ def test_a_batch_records_every_check_with_its_state_incident_and_transition(
     assert len(world.transitions) == 1, "only the monitor that changed chains on"
     assert [world.beats(n) for n in ups + downs] == [2] * 12
     assert "uid-down0" not in {i.monitor_uid for i in world.store.incidents.list(open_only=True)}
+
+
+def test_nul_bytes_from_targets_cost_neither_their_heartbeat_nor_their_batch(
+    world: World, target: HttpTarget, db_url: str
+) -> None:
+    """A TCP server that greets with NUL bytes and an HTTP server whose status line holds one, in a
+    batch of healthy monitors: PostgreSQL refuses NUL in text and jsonb, and the store must not
+    hand it any, or the whole batch is retried for a minute and dropped."""
+    binary = TcpServer(("127.0.0.1", 0), tcp_handler("nul"))
+    serve_in_thread(binary)
+    odd = HttpTarget().start()
+    odd.status, odd.phrase = 503, "Service\x00Unavailable"
+    try:
+        ups = [f"up{i}" for i in range(5)]
+        tcp = {"host": "127.0.0.1", "port": binary.server_address[1], "expect": "READY"}
+        spec = {"type": "tcp", "timeout": "2s", "tcp": tcp}
+        greets = ResourceRecord(uid="uid-greets", kind="Monitor", namespace="batch", name="greets", spec=spec,
+                                spec_hash="greets")  # fmt: skip
+        world.add(greets, monitor("phrase", odd.url + "/"),
+                  *(monitor(n, target.url + f"/{n}") for n in ups))  # fmt: skip
+        started = time.perf_counter()
+        states = world.run(world.due("greets", "phrase", *ups))
+        took = time.perf_counter() - started
+    finally:
+        binary.shutdown()
+        binary.server_close()
+        odd.stop()
+
+    assert states == {"uid-greets": "DOWN", "uid-phrase": "DOWN", **{f"uid-{n}": "UP" for n in ups}}
+    assert [world.beats(n) for n in ["greets", "phrase", *ups]] == [1] * 7
+    assert took < 2.0 + SLACK_S, f"the batch took {took:.1f}s: it was retried"
+    views = world.store.checks.states(["uid-greets", "uid-phrase"])
+    received = (views["uid-greets"].details or {}).get("received", "")
+    assert "KK" in received and "\x00" not in received, received
+    assert views["uid-phrase"].reason.startswith("HTTP 503 Service\ufffdUnavailable"), views[
+        "uid-phrase"
+    ].reason
+    [incident] = world.store.incidents.list("uid-phrase")
+    assert "\x00" not in incident.first_reason
+    if db_url.startswith("postgresql"):  # in one transaction, not one by one
+        conn = psycopg2.connect(db_url)
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT count(DISTINCT xmin::text) FROM kk_heartbeats")
+            assert cur.fetchone()[0] == 1
+        conn.close()
 
 
 def test_a_slow_target_does_not_hold_up_the_rest_of_its_batch(world: World) -> None:
