@@ -25,18 +25,24 @@ from pony.orm import Database
 
 from app.store.timeutil import from_db, to_db
 
-# Parameters per statement: SQLite (3.32+) takes at most 32766.
-MAX_PARAMS = 30_000
-# INSERT ... RETURNING came with SQLite 3.35 (2021); older libraries insert row by row.
-SQLITE_RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
-
 T = TypeVar("T")
 NUL, REPLACEMENT = "\x00", "\ufffd"
 
 
-def chunks(rows: Sequence[T], width: int) -> Iterator[Sequence[T]]:
+def max_params(sqlite_version: tuple[int, int, int]) -> int:
+    """Parameters one statement may name: SQLite takes 32766 since 3.32 (2020) and 999 before;
+    PostgreSQL's 65535 is more than either, so the SQLite library's limit serves both."""
+    return 30_000 if sqlite_version >= (3, 32, 0) else 999
+
+
+MAX_PARAMS = max_params(sqlite3.sqlite_version_info)
+# INSERT ... RETURNING came with SQLite 3.35 (2021); older libraries insert row by row.
+SQLITE_RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
+
+
+def chunks(rows: Sequence[T], width: int, limit: int = MAX_PARAMS) -> Iterator[Sequence[T]]:
     """Slices of `rows` small enough for one statement, at `width` parameters a row."""
-    step = max(1, MAX_PARAMS // max(1, width))
+    step = max(1, limit // max(1, width))
     for start in range(0, len(rows), step):
         yield rows[start : start + step]
 
