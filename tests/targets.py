@@ -13,6 +13,7 @@ class HttpTarget:
 
     def __init__(self) -> None:
         self.status = 200
+        self.phrase: str | None = None  # the status line's reason phrase, when not the standard one
         self.body = b"ok"
         self.hits = 0
         target = self
@@ -24,7 +25,7 @@ class HttpTarget:
                 target.hits += 1
                 status = 404 if self.path.startswith("/missing") else target.status
                 body = target.body if status < 400 else b"error"
-                self.send_response(status)
+                self.send_response(status, target.phrase)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from app.actors.checks import guard_ttl, with_db_retry
@@ -152,10 +153,7 @@ def check_batch(
     def keepalive() -> None:
         rt.guard.extend_many(held, ttl)
 
-    answers: list[Recorded | None] | None = []
-    if batch:
-        answers = with_db_retry(f"a batch of {len(batch)} checks", lambda: rt.store.checks.record_many(batch),
-                                keepalive)  # fmt: skip
+    answers = record(rt, batch, recorded_due, keepalive) if batch else []
     if answers is None:  # the database stayed away: the next slot checks them again
         rt.guard.release_many(release + held)
         return {}
@@ -168,6 +166,40 @@ def check_batch(
     return states
 
 
+def record(
+    rt: Runtime, batch: list[CheckToRecord], due: Sequence[Due], keepalive: Callable[[], None]
+) -> list[Recorded | None] | None:
+    """The batch in one transaction, waited for through a database outage (None when the outage
+    outlasted RECORD_DEADLINE_S). When the database refuses the batch's data instead, retrying it
+    cannot help: its items are recorded one by one, and only an item refused alone is lost (its
+    answer None, so its mark is released)."""
+    try:
+        return with_db_retry(f"a batch of {len(batch)} checks", partial(rt.store.checks.record_many, batch),
+                             keepalive)  # fmt: skip
+    except Exception as exc:
+        if len(batch) == 1:
+            dropped(due[0], exc)
+            return [None]
+        log.warning("the database refused a batch of %d checks (%s: %s); recording them one by one",
+                    len(batch), type(exc).__name__, exc)  # fmt: skip
+    answers: list[Recorded | None] = []
+    for item, d in zip(batch, due, strict=True):
+        try:
+            one = with_db_retry(f"a check of {d.entry.key}", partial(rt.store.checks.record_many, [item]),
+                                keepalive)  # fmt: skip
+        except Exception as exc:
+            dropped(d, exc)
+            one = [None]
+        if one is None:  # the database went away meanwhile and stayed away: the next slot checks the rest
+            return answers + [None] * (len(batch) - len(answers))
+        answers += one
+    return answers
+
+
+def dropped(d: Due, exc: Exception) -> None:
+    log.error("cannot record the check of %s, dropped: %s: %s", d.entry.key, type(exc).__name__, exc)
+
+
 def after(
     rt: Runtime,
     d: Due,
@@ -177,7 +209,7 @@ def after(
     retry_later: Callable[[str, int, float, str | None], None],
 ) -> str | None:
     """Chain on from one recorded item: its transition, its retry while PENDING, else its release."""
-    if rec is None:  # deleted while it was checked
+    if rec is None:  # deleted while it was checked, or its result refused by the database
         if d.token is not None:
             release.append((d.uid, d.token))
         return None

@@ -20,7 +20,7 @@ from app.actors.runtime import Runtime
 from app.alerting.state import RetryPolicy, next_state
 from app.checkers import CheckContext, run_check
 from app.model import CheckResult, MonitorSnapshot, State
-from app.store import Recorded
+from app.store import Recorded, is_outage
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,20 +43,28 @@ def record_with_retry(
     rt: Runtime, uid: str, result: CheckResult, decide: Callable[..., Any], now: datetime,
     keepalive: Callable[[], object] = lambda: None,
 ) -> Recorded | None:  # fmt: skip
-    """A database outage makes the worker wait and retry (bounded), not drop the result."""
-    return with_db_retry(
-        f"a check of {uid}", lambda: rt.store.checks.record(uid, result, decide, now), keepalive
-    )
+    """A database outage makes the worker wait and retry (bounded), not drop the result; a result
+    the database refuses is dropped at once (None), as retrying cannot change it."""
+    try:
+        return with_db_retry(
+            f"a check of {uid}", lambda: rt.store.checks.record(uid, result, decide, now), keepalive
+        )
+    except Exception as exc:
+        log.error("cannot record the check of %s, dropped: %s: %s", uid, type(exc).__name__, exc)
+        return None
 
 
 def with_db_retry(what: str, write: Callable[[], T], keepalive: Callable[[], object]) -> T | None:
-    """`write()`, retried with backoff for up to RECORD_DEADLINE_S (None when it never got through);
-    `keepalive` runs before each retry so the guards outlive the outage."""
+    """`write()`, retried with backoff through a database outage for up to RECORD_DEADLINE_S (None
+    when it never got through); `keepalive` runs before each retry so the guards outlive the outage.
+    Any other error (the database refused the data: the same write fails again) is raised at once."""
     delay, deadline = 0.2, time.monotonic() + RECORD_DEADLINE_S
     while True:
         try:
             return write()
         except Exception as exc:
+            if not is_outage(exc):
+                raise
             if time.monotonic() + delay > deadline:
                 log.error("giving up recording %s after %.0fs: %s", what, RECORD_DEADLINE_S, exc)
                 return None

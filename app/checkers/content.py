@@ -22,8 +22,13 @@ from app.resources.monitor import JsonQuery, Keyword
 SNIPPET_CHARS = 120
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
-    flat = re.sub(r"\s+", " ", text).strip()
+    """A server's text as one short line for people: whitespace folded, control characters (NUL
+    from binary protocols, terminal escapes) shown as U+FFFD, as undecodable bytes are."""
+    flat = _CONTROL.sub("\ufffd", re.sub(r"\s+", " ", text).strip())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -16,6 +16,7 @@ from app.store.db import Migration, StoreError, open_database, schema_version
 from app.store.deliveries import DeliveryRepo, DeliveryView
 from app.store.incidents import IncidentRepo, IncidentView
 from app.store.migrations import MIGRATIONS
+from app.store.outage import is_outage
 from app.store.push import PushRepo, PushToRecord
 from app.store.resources import ResourceRecord, ResourceRepo, SyncResult
 from app.store.rollups import HeartbeatPages, RollupRepo
@@ -74,4 +75,5 @@ __all__ = [
     "StoreError",
     "SyncResult",
     "TransitionView",
+    "is_outage",
 ]  # fmt: skip

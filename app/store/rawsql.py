@@ -8,6 +8,9 @@ also takes its in-process writer lock), so Pony commits or rolls it back with th
 
 Values are written as Pony writes them, so rows from here and from the entities read alike:
 datetimes as naive UTC (on SQLite as Pony's text, always with microseconds), JSON as text.
+Text comes from monitored servers (reasons, details), and some send NUL bytes: PostgreSQL
+refuses NUL in text and `\\u0000` in jsonb, so every value written here has them replaced
+(`storable`), on SQLite too, so both databases keep the same rows.
 """
 
 from __future__ import annotations
@@ -22,17 +25,24 @@ from pony.orm import Database
 
 from app.store.timeutil import from_db, to_db
 
-# Parameters per statement: SQLite (3.32+) takes at most 32766.
-MAX_PARAMS = 30_000
+T = TypeVar("T")
+NUL, REPLACEMENT = "\x00", "\ufffd"
+
+
+def max_params(sqlite_version: tuple[int, int, int]) -> int:
+    """Parameters one statement may name: SQLite takes 32766 since 3.32 (2020) and 999 before;
+    PostgreSQL's 65535 is more than either, so the SQLite library's limit serves both."""
+    return 30_000 if sqlite_version >= (3, 32, 0) else 999
+
+
+MAX_PARAMS = max_params(sqlite3.sqlite_version_info)
 # INSERT ... RETURNING came with SQLite 3.35 (2021); older libraries insert row by row.
 SQLITE_RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
 
-T = TypeVar("T")
 
-
-def chunks(rows: Sequence[T], width: int) -> Iterator[Sequence[T]]:
+def chunks(rows: Sequence[T], width: int, limit: int = MAX_PARAMS) -> Iterator[Sequence[T]]:
     """Slices of `rows` small enough for one statement, at `width` parameters a row."""
-    step = max(1, MAX_PARAMS // max(1, width))
+    step = max(1, limit // max(1, width))
     for start in range(0, len(rows), step):
         yield rows[start : start + step]
 
@@ -54,6 +64,18 @@ def select_in(db: Database, sql: str, values: Sequence[Any]) -> list[Any]:
     return rows
 
 
+def storable(value: Any) -> Any:
+    """`value` with every NUL character in its text (strings, and the keys and strings of JSON
+    structures) replaced by U+FFFD, as a decoder replaces bytes it cannot read."""
+    if isinstance(value, str):
+        return value.replace(NUL, REPLACEMENT) if NUL in value else value
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
+
+
 def read_time(value: Any) -> datetime | None:
     """A datetime column read raw: SQLite gives Pony's text, PostgreSQL a datetime; aware UTC out."""
     if value is None:
@@ -61,6 +83,11 @@ def read_time(value: Any) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return from_db(value)
+
+
+def _params(params: Sequence[Any]) -> tuple[Any, ...]:
+    """A statement's parameters as the driver gets them: text made `storable`."""
+    return tuple(storable(v) if isinstance(v, str) else v for v in params)
 
 
 class Raw:
@@ -90,6 +117,7 @@ class Raw:
     def json(self, value: Any) -> str | None:
         if value is None:
             return None
+        value = storable(value)
         if self.dialect == "sqlite":  # as Pony's SQLite converter writes it
             return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
         return json.dumps(value)
@@ -106,7 +134,7 @@ class Raw:
         """Execute; the number of rows it changed."""
         cursor = self.connection.cursor()
         try:
-            cursor.execute(sql, tuple(params))
+            cursor.execute(sql, _params(params))
             return int(cursor.rowcount)
         finally:
             cursor.close()
@@ -114,7 +142,7 @@ class Raw:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor = self.connection.cursor()
         try:
-            cursor.execute(sql, tuple(params))
+            cursor.execute(sql, _params(params))
             return list(cursor.fetchall())
         finally:
             cursor.close()
@@ -135,7 +163,9 @@ class Raw:
             cursor = self.connection.cursor()
             try:
                 for row in rows:
-                    cursor.execute(f"INSERT INTO {table} ({cols}) VALUES ({self.marks(len(columns))})", row)
+                    cursor.execute(
+                        f"INSERT INTO {table} ({cols}) VALUES ({self.marks(len(columns))})", _params(row)
+                    )
                     out[row[k]] = int(cursor.lastrowid)
             finally:
                 cursor.close()

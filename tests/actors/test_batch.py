@@ -7,6 +7,9 @@ parked for a retry), and nothing for a monitor that is gone or a message whose t
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -20,13 +23,14 @@ import redis
 
 from app.actors import BatchItem
 from app.actors.batch import check_batch
-from app.actors.checks import guard_ttl
+from app.actors.checks import check_monitor, guard_ttl
 from app.actors.pool import START_WITHIN_S, STRAGGLER_S, CheckPool
 from app.actors.runtime import Runtime
 from app.catalog import Catalog
 from app.coord import InflightGuard, LocalGuard, RedisGuard, RedisLiveness
 from app.resources.loader import SecretStore
 from app.store import ResourceRecord, Store
+from tests.checkers.servers import TcpServer, serve_in_thread, tcp_handler
 from tests.faults.services import PostgresCluster
 from tests.targets import HttpTarget
 
@@ -202,6 +206,112 @@ def test_a_batch_records_every_check_with_its_state_incident_and_transition(
     assert len(world.transitions) == 1, "only the monitor that changed chains on"
     assert [world.beats(n) for n in ups + downs] == [2] * 12
     assert "uid-down0" not in {i.monitor_uid for i in world.store.incidents.list(open_only=True)}
+
+
+def test_nul_bytes_from_targets_cost_neither_their_heartbeat_nor_their_batch(
+    world: World, target: HttpTarget, db_url: str
+) -> None:
+    """A TCP server that greets with NUL bytes and an HTTP server whose status line holds one, in a
+    batch of healthy monitors: PostgreSQL refuses NUL in text and jsonb, and the store must not
+    hand it any, or the whole batch is retried for a minute and dropped."""
+    binary = TcpServer(("127.0.0.1", 0), tcp_handler("nul"))
+    serve_in_thread(binary)
+    odd = HttpTarget().start()
+    odd.status, odd.phrase = 503, "Service\x00Unavailable"
+    try:
+        ups = [f"up{i}" for i in range(5)]
+        tcp = {"host": "127.0.0.1", "port": binary.server_address[1], "expect": "READY"}
+        spec = {"type": "tcp", "timeout": "2s", "tcp": tcp}
+        greets = ResourceRecord(uid="uid-greets", kind="Monitor", namespace="batch", name="greets", spec=spec,
+                                spec_hash="greets")  # fmt: skip
+        world.add(greets, monitor("phrase", odd.url + "/"),
+                  *(monitor(n, target.url + f"/{n}") for n in ups))  # fmt: skip
+        started = time.perf_counter()
+        states = world.run(world.due("greets", "phrase", *ups))
+        took = time.perf_counter() - started
+    finally:
+        binary.shutdown()
+        binary.server_close()
+        odd.stop()
+
+    assert states == {"uid-greets": "DOWN", "uid-phrase": "DOWN", **{f"uid-{n}": "UP" for n in ups}}
+    assert [world.beats(n) for n in ["greets", "phrase", *ups]] == [1] * 7
+    assert took < 2.0 + SLACK_S, f"the batch took {took:.1f}s: it was retried"
+    views = world.store.checks.states(["uid-greets", "uid-phrase"])
+    received = (views["uid-greets"].details or {}).get("received", "")
+    assert "KK" in received and "\x00" not in received, received
+    assert views["uid-phrase"].reason.startswith("HTTP 503 Service\ufffdUnavailable"), views[
+        "uid-phrase"
+    ].reason
+    [incident] = world.store.incidents.list("uid-phrase")
+    assert "\x00" not in incident.first_reason
+    if db_url.startswith("postgresql"):  # in one transaction, not one by one
+        conn = psycopg2.connect(db_url)
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT count(DISTINCT xmin::text) FROM kk_heartbeats")
+            assert cur.fetchone()[0] == 1
+        conn.close()
+
+
+def refuse_heartbeats_of(db_url: str, uid: str) -> None:
+    """A trigger that makes the database refuse `uid`'s heartbeats as bad data (a stand-in for any
+    value of one check that cannot be stored)."""
+    if db_url.startswith("postgresql"):
+        conn = psycopg2.connect(db_url)
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                "CREATE FUNCTION kk_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF NEW.monitor_uid = '{uid}' THEN "
+                "RAISE EXCEPTION 'refused' USING ERRCODE = 'data_exception'; END IF; RETURN NEW; END $$"
+            )
+            cur.execute("CREATE TRIGGER kk_test_refuse BEFORE INSERT ON kk_heartbeats FOR EACH ROW "
+                        "EXECUTE FUNCTION kk_test_refuse()")  # fmt: skip
+        conn.close()
+    else:
+        with contextlib.closing(sqlite3.connect(db_url.removeprefix("sqlite:///"))) as conn, conn:
+            refuse = "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            conn.execute(f"CREATE TRIGGER kk_test_refuse BEFORE INSERT ON kk_heartbeats "
+                         f"WHEN NEW.monitor_uid = '{uid}' {refuse}")  # fmt: skip
+
+
+def test_a_check_the_database_refuses_costs_only_itself(
+    world: World, target: HttpTarget, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bad data is not an outage: the batch is not retried for a minute and dropped, its items are
+    recorded one by one and only the refused one is lost, logged by name, its mark handed back."""
+    names = ["a", "bad", "b", "c"]
+    world.add(*(monitor(n, target.url + f"/{n}") for n in names))
+    refuse_heartbeats_of(db_url, "uid-bad")
+
+    started = time.perf_counter()
+    with caplog.at_level(logging.WARNING, logger="app.actors"):
+        states = world.run(world.due(*names))
+    took = time.perf_counter() - started
+
+    assert states == {"uid-a": "UP", "uid-b": "UP", "uid-c": "UP"}
+    assert [world.beats(n) for n in names] == [1, 0, 1, 1]
+    assert world.state("bad") is None, "nothing of the refused check is kept"
+    assert took < 1.0 + SLACK_S, f"the batch took {took:.1f}s: it was retried as if the database were away"
+    assert all(world.free(n) for n in names), "every mark is handed back, the refused one's too"
+    refused = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(refused) == 1 and "batch/bad" in refused[0].getMessage(), [r.getMessage() for r in refused]
+    assert len(world.transitions) == 3
+
+
+def test_a_single_check_the_database_refuses_is_dropped_at_once(
+    world: World, target: HttpTarget, db_url: str
+) -> None:
+    """check_monitor, the one-check path, tells bad data from an outage the same way."""
+    world.add(monitor("bad", target.url + "/bad"))
+    refuse_heartbeats_of(db_url, "uid-bad")
+    [(uid, _, scheduled, token)] = world.due("bad")
+
+    started = time.perf_counter()
+    state = check_monitor(world.rt, uid, 1, scheduled, world.transitions.append, lambda *a: None, token=token)
+
+    assert state is None and world.beats("bad") == 0
+    assert time.perf_counter() - started < 1.0 + SLACK_S
+    assert world.free("bad")
 
 
 def test_a_slow_target_does_not_hold_up_the_rest_of_its_batch(world: World) -> None:

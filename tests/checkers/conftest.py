@@ -123,7 +123,7 @@ def closed_port() -> int:
 
 @pytest.fixture
 def tcp_server() -> Iterator[Callable[..., Served]]:
-    """A TCP server: 'echo', 'banner', 'silent', 'close' or 'chatter', optionally behind TLS."""
+    """A TCP server: 'echo', 'banner', 'silent', 'close', 'nul' or 'chatter', optionally behind TLS."""
     servers: list[TcpServer] = []
 
     def start(behaviour: str, tls: ssl.SSLContext | None = None) -> Served:

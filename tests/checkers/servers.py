@@ -330,6 +330,8 @@ def tcp_handler(behaviour: str) -> type[socketserver.BaseRequestHandler]:
                     sock.recv(1024)
                 elif behaviour == "close":
                     sock.sendall(b"bye")
+                elif behaviour == "nul":  # a binary protocol's greeting, as a text check reads it
+                    sock.sendall(b"\x00\x00KK\x00 greeting\x00")
                 elif behaviour == "chatter":
                     for i in range(50):
                         sock.sendall(f"line {i}\n".encode())

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from app.checkers.certs import _dns_match, warn_threshold
-from app.checkers.content import compare, json_query_failure, keyword_failure
+from app.checkers.content import compare, json_query_failure, keyword_failure, snippet
 from app.checkers.kubernetes import endpoint_counts, pod_trouble, workload_counts
 from app.checkers.tlsclient import private_files
 from app.model import FailureClass
@@ -44,6 +44,21 @@ from app.resources.monitor import JsonQuery, Keyword
 )
 def test_compare(actual: Any, op: str, expected: Any, verdict: bool | None) -> None:
     assert compare(actual, op, expected) is verdict
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("220 ready\r\n", "220 ready"),
+        ("a \t\n b", "a b"),
+        ("\x00\x00KK\x00 hi\x00", "\ufffd\ufffdKK\ufffd hi\ufffd"),  # a binary greeting: visible, storable
+        ("\x1b[31mred\x1b[0m\x7f", "\ufffd[31mred\ufffd[0m\ufffd"),
+        ("x" * 200, "x" * 119 + "…"),
+    ],
+    ids=["trimmed", "whitespace-folded", "nul", "escape-and-del", "cut"],
+)
+def test_snippet(text: str, shown: str) -> None:
+    assert snippet(text) == shown
 
 
 @pytest.mark.parametrize(

@@ -63,6 +63,14 @@ def test_received_text_is_shown(run, tcp_server) -> None:
     assert result.details["connectMs"] <= result.latency_ms
 
 
+def test_a_greeting_with_nul_bytes_is_shown_with_replacement_characters(run, tcp_server) -> None:
+    srv = tcp_server("nul")
+    result = run("tcp", {"host": srv.host, "port": srv.port, "expect": "READY"})
+    assert (result.ok, result.failure) == (False, FailureClass.MISMATCH)
+    assert result.details["received"] == "\ufffd\ufffdKK\ufffd greeting\ufffd"
+    assert "\x00" not in result.reason and "\\x00" not in result.reason, result.reason
+
+
 def test_refused(run, closed_port) -> None:
     result = run("tcp", {"host": "127.0.0.1", "port": closed_port})
     assert (result.ok, result.failure) == (False, FailureClass.REFUSED)

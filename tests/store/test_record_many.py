@@ -206,6 +206,29 @@ def test_an_empty_batch_is_an_empty_answer(store: Store) -> None:
     assert store.checks.record_many([]) == []
 
 
+def test_nul_characters_from_a_target_are_stored_as_replacement_characters(store: Store) -> None:
+    """PostgreSQL refuses NUL in text and \\u0000 in jsonb: a server that sends NUL bytes must not
+    cost the batch it is in (nor its own heartbeat)."""
+    first = CheckResult.down(
+        FailureClass.MISMATCH, "got \x00hi\x00", 3.0, received="\x00hi", n={"k\x00": ["v\x00"]}
+    )
+    again = CheckResult.down(FailureClass.MISMATCH, "still \x00", 3.0, received="\x00")
+
+    out = store.checks.record_many([item("nul", first, at(0)), item("fine", OK, at(0))])
+    store.checks.record_many([item("nul", again, at(60))])
+
+    assert [r.decision.snapshot.state if r else None for r in out] == ["DOWN", "UP"]
+    state = store.checks.states(["nul"])["nul"]
+    assert (state.reason, state.details) == ("still \ufffd", {"received": "\ufffd"})
+    oldest = store.checks.heartbeats("nul")[-1]
+    assert oldest.reason == "got \ufffdhi\ufffd"
+    assert oldest.details == {"received": "\ufffdhi", "n": {"k\ufffd": ["v\ufffd"]}}
+    [transition] = store.transitions.list("nul")
+    assert transition.reason == "got \ufffdhi\ufffd"
+    [incident] = store.incidents.list("nul")
+    assert (incident.first_reason, incident.last_reason) == ("got \ufffdhi\ufffd", "still \ufffd")
+
+
 # --- the same as one by one, for any sequence ------------------------------------------------------
 
 STEPS = {"ok": OK, "fail": FAIL, "timeout": TIMEOUT, "maint": MAINT}
