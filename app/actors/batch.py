@@ -137,8 +137,10 @@ def check_batch(
     recorded_due: list[Due] = []
     not_run = sum(1 for o in outcomes if o is None)
     if not_run:  # checks stuck in every pool thread (hanging resolvers, targets past their timeouts)
-        log.warning("%d of %d checks found no free check thread within %.0fs; their next slot checks them "
-                    "(KUBEKUMA_CHECK_POOL_THREADS=%d)", not_run, len(due), START_WITHIN_S, rt.pool.size)  # fmt: skip
+        log.warning(
+            "%d of %d checks found no free check thread within %.0fs; their next slot checks them "
+            "(KUBEKUMA_CHECK_POOL_THREADS=%d)", not_run, len(due), START_WITHIN_S, rt.pool.size,
+        )  # fmt: skip
     for d, outcome in zip(due, outcomes, strict=True):
         # Not run (the pool was busy too long), or a push monitor whose deadline has not passed.
         if outcome is None or outcome[0].details.get("noop"):
