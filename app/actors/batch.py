@@ -23,12 +23,12 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from app.actors.checks import guard_ttl, with_db_retry
+from app.actors.checks import check_context, guard_ttl, with_db_retry
 from app.actors.pool import START_WITHIN_S
 from app.actors.runtime import Runtime
 from app.alerting.state import RetryPolicy, next_state
 from app.catalog import MonitorEntry
-from app.checkers import CheckContext, run_check
+from app.checkers import run_check
 from app.model import CheckResult, Decision, FailureClass, MonitorSnapshot, State
 from app.store import CheckToRecord, Recorded
 
@@ -84,18 +84,8 @@ def check_job(rt: Runtime, entry: MonitorEntry) -> Callable[[], tuple[CheckResul
     """The check of one monitor as a pool job: its result and when it came."""
 
     def run() -> tuple[CheckResult, datetime]:
-        ctx = CheckContext(
-            uid=entry.uid,
-            name=entry.name,
-            namespace=entry.namespace,
-            secrets=rt.secrets,
-            session=rt.session(),
-            clock=rt.clock,
-            kube=rt.kube,
-            store=rt.store,
-        )
         try:
-            result = run_check(entry.spec, ctx)
+            result = run_check(entry.spec, check_context(rt, entry))
         except Exception as exc:  # run_check answers checker bugs itself; this is the session or context
             result = CheckResult.down(FailureClass.ERROR, f"internal error: {type(exc).__name__}: {exc}")
         return result, rt.clock()

@@ -77,6 +77,20 @@ def with_db_retry(what: str, write: Callable[[], T], keepalive: Callable[[], obj
                 pass
 
 
+def check_context(rt: Runtime, entry: Any) -> CheckContext:
+    """What a checker may use, for one monitor, on the calling thread (its HTTP session is per thread)."""
+    return CheckContext(
+        uid=entry.uid,
+        name=entry.name,
+        namespace=entry.namespace,
+        secrets=rt.secrets,
+        session=rt.session(),
+        clock=rt.clock,
+        kube=rt.kube,
+        store=rt.store,
+    )
+
+
 def check_monitor(
     rt: Runtime,
     uid: str,
@@ -102,17 +116,7 @@ def check_monitor(
         release()
         return None
     spec = entry.spec
-    ctx = CheckContext(
-        uid=uid,
-        name=entry.name,
-        namespace=entry.namespace,
-        secrets=rt.secrets,
-        session=rt.session(),
-        clock=rt.clock,
-        kube=rt.kube,
-        store=rt.store,
-    )
-    result = run_check(spec, ctx)
+    result = run_check(spec, check_context(rt, entry))
     if result.details.get("noop"):  # a push monitor whose deadline has not passed
         release()
         return None
