@@ -184,9 +184,11 @@ def test_monitor_page_unknown_and_bad_range(lite: Site) -> None:
 def test_viewer_sees_no_mutation_controls(lite: Site) -> None:
     admin = lite.client.simulate_get("/monitors/shop/search").text
     assert "/api/v1/monitors/shop/search/pause" in admin and ">Pause<" in admin
+    assert 'href="/silences?monitor=shop/search"' in admin  # a silence starts from the monitor
     for role in ("viewer",):
         page = as_role(lite, role).simulate_get("/monitors/shop/search").text
         assert "/pause" not in page and "/resume" not in page and "data-api" not in page.split("<main")[1]
+        assert "/silences?monitor=" not in page
 
 
 def test_read_only_mode_hides_mutations_from_admins(lite: Site) -> None:
