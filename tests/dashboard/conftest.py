@@ -140,8 +140,8 @@ def kuma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kuma]:
                 pass
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="module")  # not session: Playwright's sync API holds an event loop while it runs,
+def browser() -> Iterator[Any]:  # and the other browser suites (tests/http) start their own
     if CHROMIUM is None:
         pytest.skip("no chromium binary: run scripts/ensure-services.sh (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright comes with make install")
