@@ -19,6 +19,7 @@ its next slot checks it, and the batch stays within its guards' TTL and its time
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import logging
 import threading
 import time
@@ -28,6 +29,7 @@ from typing import TypeVar
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_POOLS = itertools.count(1)
 
 DEFAULT_SIZE = 32
 STRAGGLER_S = 1.0  # past its own timeout, how long a batch still waits for a check
@@ -42,13 +44,18 @@ class CheckPool:
 
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self.size = size
+        self.name = f"kubekuma-check-{next(_POOLS)}"  # its threads are named {name}_{n}
         self._executor: cf.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+
+    def threads(self) -> int:
+        """How many threads this pool has started (each lives as long as the pool)."""
+        return sum(1 for t in threading.enumerate() if t.name.startswith(self.name + "_"))
 
     def _pool(self) -> cf.ThreadPoolExecutor:
         with self._lock:
             if self._executor is None:  # threads start on first use, not when a Runtime is built
-                self._executor = cf.ThreadPoolExecutor(self.size, thread_name_prefix="kubekuma-check")
+                self._executor = cf.ThreadPoolExecutor(self.size, thread_name_prefix=self.name)
             return self._executor
 
     def run_all(

@@ -6,7 +6,6 @@ Redis. Targets are real HTTP servers on 127.0.0.1.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -200,5 +199,5 @@ def test_a_batch_message_runs_on_the_worker_with_its_check_pool(system: tuple[Em
         wait_for("a second heartbeat each", lambda: all(len(heartbeats(sys_, n)) == 2 for n in names))
     assert all(monitors(sys_)[n]["state"] == "UP" for n in names)
     assert wait_for("every mark handed back", lambda: all(guard.acquire(uids[n], 30) for n in names))
-    pool_threads = [t for t in threading.enumerate() if t.name.startswith("kubekuma-check")]
-    assert len(pool_threads) <= sys_.settings.check_pool_threads
+    pool = sys_.actors.runtime.pool
+    assert 0 < pool.threads() <= sys_.settings.check_pool_threads
