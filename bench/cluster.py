@@ -129,7 +129,8 @@ class Cluster:
             [python(), "-m", "app.cli", *args], env=env, stdout=log, stderr=log
         )
 
-    def stop(self) -> None:
+    def _stop_processes(self) -> None:
+        """SIGTERM every process, kill what has not exited in 15 s, and close the database connection."""
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -142,6 +143,9 @@ class Cluster:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+    def stop(self) -> None:
+        self._stop_processes()
         if self._created:
             admin = psycopg2.connect(PG_ADMIN)
             admin.autocommit = True
@@ -284,18 +288,7 @@ class EmbeddedRun(Cluster):
         return {}
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._stop_processes()
         self.dir.cleanup()
 
     def sql(self, query: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
